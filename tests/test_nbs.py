@@ -11,4 +11,4 @@ NBS = sorted(p for p in Path(cfg.nbs_path).rglob('*.ipynb')
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: str(p.relative_to(cfg.nbs_path)))
 def test_notebook(nb):
     ok, _ = nbt.test_nb(nb, skip_flags=cfg.tst_flags.split(), basepath=cfg.config_path)
-    assert ok, f"{nb.name} failed; run `nbdev-test --path {nb}` for the traceback"
+    assert ok, f"{nb.name} failed; run `nbdev-test {nb}` for the traceback"

@@ -1,0 +1,89 @@
+"""HookedMamba vs transformers' MambaForCausalLM (pure-PyTorch path), same random weights, same process.
+
+130m-shaped by default (d_model 768, 24 layers, vocab 50280), fp32, CPU. Prints tokens/s and the
+ratio to transformers for: forward at L=512, forward+backward at L=512, and our bf16 option; peak
+activation memory of a forward at L=2048 is measured in subprocesses (RSS high-water mark minus the
+RSS before the forward). Usage: python bench/bench_model.py [--layers 24] [--L 512] [--repeats 3]
+"""
+import argparse, json, subprocess, sys, time
+import torch
+from mamba_sae.model import HookedMamba, MambaConfig, random_hf_mamba
+
+def cfg_130m(layers): return MambaConfig(d_model=768, n_layer=layers, vocab_size=50280)
+
+def timeit(fn, repeats):
+    fn()  # warm-up
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+    return min(ts)
+
+def fwd(m, ids, hf):
+    with torch.no_grad(): return m(ids).logits if hf else m(ids)
+
+def fwd_bwd(m, ids, hf):
+    m.zero_grad(set_to_none=True)
+    out = m(ids).logits if hf else m(ids)
+    out[:, -1].logsumexp(-1).sum().backward()
+
+def rss_kb(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field): return int(line.split()[1])
+
+def memory_child(which, layers, L):
+    "Run in a subprocess: activation memory (MB) of one no-grad forward at length L"
+    torch.set_flush_denormal(True)
+    hf = random_hf_mamba(cfg_130m(layers))
+    m = hf if which == 'hf' else HookedMamba.from_hf(hf)
+    ids = torch.randint(0, 50277, (1, L))
+    fwd(m, ids[:, :8], which == 'hf')
+    before = rss_kb('VmRSS')
+    # reset the high-water mark so that it measures this forward only
+    open('/proc/self/clear_refs', 'w').write('5')
+    fwd(m, ids, which == 'hf')
+    print(json.dumps({'mb': (rss_kb('VmHWM') - before) / 1024}))
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--layers', type=int, default=24); p.add_argument('--L', type=int, default=512)
+    p.add_argument('--mem-L', type=int, default=2048); p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--child', default=None)
+    a = p.parse_args()
+    if a.child: return memory_child(a.child, a.layers, a.mem_L)
+    torch.manual_seed(0); torch.set_flush_denormal(True)
+    cfg = cfg_130m(a.layers)
+    hf = random_hf_mamba(cfg)
+    ours = HookedMamba.from_hf(hf)
+    ids = torch.randint(0, 50277, (1, a.L))
+    err = ((fwd(ours, ids, False) - fwd(hf, ids, True)).norm() / fwd(hf, ids, True).norm()).item()
+    print(f"130m-shaped: d_model 768, {a.layers} layers, vocab 50280, L={a.L}, batch 1, fp32, {torch.get_num_threads()} threads")
+    print(f"relative error of logits vs transformers: {err:.2e}")
+    flop = 2 * sum(p.numel() for n, p in ours.named_parameters() if p.dim() == 2 and 'embedding' not in n) + 2 * cfg.d_model * cfg.d_vocab
+    rows = {}
+    for name, fn in [('forward', fwd), ('forward+backward', fwd_bwd)]:
+        t_hf = timeit(lambda: fn(hf, ids, True), a.repeats)
+        t_us = timeit(lambda: fn(ours, ids, False), a.repeats)
+        rows[name] = (a.L / t_hf, a.L / t_us)
+        print(f"{name:18s} transformers {a.L / t_hf:8.1f} tok/s   ours {a.L / t_us:8.1f} tok/s   ratio {t_hf / t_us:5.2f}x")
+    # matmul roofline: measured fp32 GEMM rate on this machine
+    x, w = torch.randn(a.L, 768), torch.randn(768, 3072)
+    t = timeit(lambda: x @ w, 5)
+    peak = 2 * a.L * 768 * 3072 / t
+    print(f"matmul: {flop / 1e6:.0f} MFLOP/token, measured fp32 GEMM {peak / 1e9:.0f} GFLOP/s -> bound {peak / flop:.0f} tok/s; "
+          f"ours reaches {rows['forward'][1] * flop / peak:.0%} of it")
+    # bf16 option
+    ours16 = HookedMamba.from_hf(hf, dtype=torch.bfloat16)
+    t16 = timeit(lambda: fwd(ours16, ids, False), a.repeats)
+    l32, l16 = fwd(ours, ids, False), fwd(ours16, ids, False).float()
+    agree = (l32[0].argmax(-1) == l16[0].argmax(-1)).float().mean().item()
+    print(f"bf16 weights       ours {a.L / t16:8.1f} tok/s   ({rows['forward'][1] / (a.L / t16):.2f}x fp32 time)  "
+          f"logit rel err {((l16 - l32).norm() / l32.norm()).item():.2e}, top-1 agreement {agree:.1%}")
+    mem = {}
+    for which in ('hf', 'ours'):
+        r = subprocess.run([sys.executable, __file__, '--child', which, '--layers', str(a.layers), '--mem-L', str(a.mem_L)],
+                           capture_output=True, text=True, check=True)
+        mem[which] = json.loads(r.stdout.strip().splitlines()[-1])['mb']
+    print(f"forward activation memory at L={a.mem_L}: transformers {mem['hf']:.0f} MB, ours {mem['ours']:.0f} MB "
+          f"({mem['ours'] / mem['hf']:.0%})")
+
+if __name__ == '__main__': main()
