@@ -1,7 +1,9 @@
 """HookedMamba vs transformers' MambaForCausalLM (pure-PyTorch path), same random weights, same process.
 
 130m-shaped by default (d_model 768, 24 layers, vocab 50280), fp32, CPU. Prints tokens/s and the
-ratio to transformers for: forward at L=512, forward+backward at L=512, and our bf16 option; peak
+ratio to transformers for: forward at L=512, forward+backward at L=512 (on --bwd-layers blocks of the
+same shape: transformers' backward through its Python scan loop takes minutes per layer here), our
+scan implementations, and our bf16 option; peak
 activation memory of a forward at L=2048 is measured in subprocesses (RSS high-water mark minus the
 RSS before the forward). Usage: python bench/bench_model.py [--layers 24] [--L 512] [--repeats 3]
 """
@@ -47,7 +49,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--layers', type=int, default=24); p.add_argument('--L', type=int, default=512)
     p.add_argument('--mem-L', type=int, default=2048); p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--child', default=None)
+    p.add_argument('--bwd-layers', type=int, default=2); p.add_argument('--child', default=None)
     a = p.parse_args()
     if a.child: return memory_child(a.child, a.layers, a.mem_L)
     torch.manual_seed(0); torch.set_flush_denormal(True)
@@ -60,17 +62,29 @@ def main():
     print(f"relative error of logits vs transformers: {err:.2e}")
     flop = 2 * sum(p.numel() for n, p in ours.named_parameters() if p.dim() == 2 and 'embedding' not in n) + 2 * cfg.d_model * cfg.d_vocab
     rows = {}
-    for name, fn in [('forward', fwd), ('forward+backward', fwd_bwd)]:
-        t_hf = timeit(lambda: fn(hf, ids, True), a.repeats)
-        t_us = timeit(lambda: fn(ours, ids, False), a.repeats)
-        rows[name] = (a.L / t_hf, a.L / t_us)
-        print(f"{name:18s} transformers {a.L / t_hf:8.1f} tok/s   ours {a.L / t_us:8.1f} tok/s   ratio {t_hf / t_us:5.2f}x")
-    # matmul roofline: measured fp32 GEMM rate on this machine
-    x, w = torch.randn(a.L, 768), torch.randn(768, 3072)
-    t = timeit(lambda: x @ w, 5)
-    peak = 2 * a.L * 768 * 3072 / t
-    print(f"matmul: {flop / 1e6:.0f} MFLOP/token, measured fp32 GEMM {peak / 1e9:.0f} GFLOP/s -> bound {peak / flop:.0f} tok/s; "
-          f"ours reaches {rows['forward'][1] * flop / peak:.0%} of it")
+    t_hf = timeit(lambda: fwd(hf, ids, True), a.repeats)
+    for impl in ('chunked', 'auto'):
+        ours.scan_impl = impl
+        t_us = timeit(lambda: fwd(ours, ids, False), a.repeats)
+        rows[impl] = a.L / t_us
+        print(f"forward ({impl:7s})  transformers {a.L / t_hf:8.1f} tok/s   ours {a.L / t_us:8.1f} tok/s   ratio {t_hf / t_us:5.2f}x")
+    rows['forward'] = (a.L / t_hf, rows['auto'])
+    hf_b = random_hf_mamba(cfg_130m(a.bwd_layers)); ours_b = HookedMamba.from_hf(hf_b)
+    t_hf = timeit(lambda: fwd_bwd(hf_b, ids, True), 1)
+    for impl in ('chunked', 'auto'):
+        ours_b.scan_impl = impl
+        t_us = timeit(lambda: fwd_bwd(ours_b, ids, False), a.repeats)
+        print(f"fwd+bwd {a.bwd_layers} layers ({impl:7s}) transformers {a.L / t_hf:8.1f} tok/s   ours {a.L / t_us:8.1f} tok/s   ratio {t_hf / t_us:5.2f}x")
+    # matmul bound: the model's own GEMMs alone, timed at this length (everything else is overhead on top)
+    E, R, N = cfg.d_inner, cfg.dt_rank, cfg.d_state
+    gemms = [(768, 2 * E, a.layers), (E, R + 2 * N, a.layers), (R, E, a.layers), (E, 768, a.layers), (768, cfg.d_vocab, 1)]
+    t_mm = 0.
+    for k, n, times in gemms:
+        x, w = torch.randn(a.L, k), torch.randn(n, k)
+        t_mm += times * timeit(lambda: torch.nn.functional.linear(x, w), 5)
+    print(f"matmul bound: {flop / 1e6:.0f} MFLOP/token; the model's GEMMs alone take {t_mm:.2f} s "
+          f"({flop * a.L / t_mm / 1e9:.0f} GFLOP/s) -> bound {a.L / t_mm:.0f} tok/s; ours reaches {rows['forward'][1] * t_mm / a.L:.0%} of it, "
+          f"transformers {rows['forward'][0] * t_mm / a.L:.0%}")
     # bf16 option
     ours16 = HookedMamba.from_hf(hf, dtype=torch.bfloat16)
     t16 = timeit(lambda: fwd(ours16, ids, False), a.repeats)

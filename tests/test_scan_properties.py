@@ -2,14 +2,15 @@
 import pytest, torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st, HealthCheck
-from mamba_sae.model import HookedMamba, MambaConfig, selective_scan, selective_scan_ref, selective_scan_chunked
+from mamba_sae.model import HookedMamba, MambaConfig
+from mamba_sae.scan import selective_scan, selective_scan_ref, selective_scan_chunked, selective_scan_cpu, cpu_kernel
 
 def inputs(seed, b, L, E, N, a_max, dtype=torch.float64):
     g = torch.Generator().manual_seed(seed)
     r = lambda *s: torch.randn(*s, generator=g, dtype=dtype)
     u, delta = r(b, L, E), F.softplus(r(b, L, E) * 2 - 1)
     A = -torch.rand(E, N, generator=g, dtype=dtype) * a_max - 1e-3
-    return [t.requires_grad_() for t in (u, delta, A, r(b, L, N), r(b, L, N))]
+    return [t.requires_grad_() for t in (u, delta, A, r(b, L, N), r(b, L, N), r(E))]
 
 shapes = dict(seed=st.integers(0, 2**16), b=st.integers(1, 3), L=st.integers(1, 40), E=st.integers(1, 8),
               N=st.integers(1, 6), a_max=st.sampled_from([0.1, 2., 20.]), chunk=st.integers(1, 17))
@@ -31,6 +32,20 @@ def test_auto_matches_reference_fp32(seed, b, L, E, N, a_max, chunk):
     xs = inputs(seed, b, L, E, N, a_max, dtype=torch.float32)
     torch.testing.assert_close(selective_scan(*xs), selective_scan_ref(*xs), rtol=1e-4, atol=1e-5)
 
+def rel(a, r): return ((a.double() - r).abs().max() / r.abs().max().clamp_min(1e-30)).item()
+
+@pytest.mark.skipif(cpu_kernel() is None, reason="C++ scan kernel not buildable here")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**shapes, n_big=st.integers(0, 1))
+def test_cpu_kernel_matches_reference(seed, b, L, E, N, a_max, chunk, n_big):
+    if n_big: N = 64  # the kernel's largest state size
+    x64 = inputs(seed, b, L, E, N, a_max)
+    x32 = [t.detach().float().requires_grad_() for t in x64]
+    y64, y = selective_scan_ref(*x64), selective_scan_cpu(*x32, chunk=chunk)
+    assert rel(y, y64) < 1e-5
+    ct = torch.randn_like(y64)
+    for a, r in zip(torch.autograd.grad(y, x32, ct.float()), torch.autograd.grad(y64, x64, ct)): assert rel(a, r) < 1e-4
+
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**16), L=st.integers(1, 24), d_state=st.integers(1, 8), d_conv=st.integers(1, 5), expand=st.integers(1, 3))
 def test_model_fast_path_matches_reference(seed, L, d_state, d_conv, expand):
@@ -39,7 +54,7 @@ def test_model_fast_path_matches_reference(seed, L, d_state, d_conv, expand):
     m = HookedMamba(cfg).double()
     ids = torch.randint(0, 40, (2, L))
     outs, grads = [], []
-    for impl in ('ref', 'chunked'):
+    for impl in ('ref', 'chunked'):  # float64: the kernel path is float32 and tested above
         m.scan_impl = impl
         m.zero_grad()
         out = m(ids)
