@@ -42,8 +42,8 @@ def memory_child(which, layers, L):
     before = rss_kb('VmRSS')
     # reset the high-water mark so that it measures this forward only
     open('/proc/self/clear_refs', 'w').write('5')
-    fwd(m, ids, which == 'hf')
-    print(json.dumps({'mb': (rss_kb('VmHWM') - before) / 1024}))
+    out = fwd(m, ids, which == 'hf')
+    print(json.dumps({'mb': (rss_kb('VmHWM') - before) / 1024, 'out_mb': out.numel() * out.element_size() / 2**20}))
 
 def main():
     p = argparse.ArgumentParser()
@@ -96,8 +96,11 @@ def main():
     for which in ('hf', 'ours'):
         r = subprocess.run([sys.executable, __file__, '--child', which, '--layers', str(a.layers), '--mem-L', str(a.mem_L)],
                            capture_output=True, text=True, check=True)
-        mem[which] = json.loads(r.stdout.strip().splitlines()[-1])['mb']
-    print(f"forward activation memory at L={a.mem_L}: transformers {mem['hf']:.0f} MB, ours {mem['ours']:.0f} MB "
-          f"({mem['ours'] / mem['hf']:.0%})")
+        mem[which] = json.loads(r.stdout.strip().splitlines()[-1])
+    hf_mb, us_mb, out_mb = mem['hf']['mb'], mem['ours']['mb'], mem['ours']['out_mb']
+    print(f"forward peak memory at L={a.mem_L} (RSS high-water mark above the loaded model): transformers {hf_mb:.0f} MB, "
+          f"ours {us_mb:.0f} MB ({us_mb / hf_mb:.0%}); of which the logits returned: {out_mb:.0f} MB; "
+          f"intermediate activations beyond the logits: transformers {hf_mb - out_mb:.0f} MB, ours {us_mb - out_mb:.0f} MB "
+          f"({(us_mb - out_mb) / (hf_mb - out_mb):.0%})")
 
 if __name__ == '__main__': main()
