@@ -125,13 +125,12 @@ def _fill(template:str, **kw)->str:
     for k, v in kw.items(): template = template.replace(f'[{k}]', v)
     return template
 
-def _slot_positions(tokenizer, template:str, slots:list[str])->dict:
-    "Token position of each `[SLOT]` in a template whose fillers are all single tokens"
+def _slot_positions(tokenizer, template:str, slots:list[str], filler:str)->dict:
+    "Token position of each `[SLOT]` in a template whose fillers are all single tokens (`filler` is one)"
     pos = {}
     for s in slots:
-        before = template[:template.index(f'[{s}]')]
-        marked = _fill(before, **{k: 'Mary' for k in ['N1', 'N2', 'N3', 'P1', 'P2', 'IO', 'S1', 'S2', 'PLACE', 'OBJECT']})
-        pos[s] = len(tokenizer(marked + 'Mary', add_special_tokens=False)['input_ids']) - 1
+        before = _fill(template[:template.index(f'[{s}]')], **{k: filler for k in ['N1', 'N2', 'N3', 'P1', 'P2', 'IO', 'S1', 'S2', 'PLACE', 'OBJECT']})
+        pos[s] = len(tokenizer(before + filler, add_special_tokens=False)['input_ids']) - 1
     return pos
 
 # %% ../nbs/02_data.ipynb #02a2c2d9
@@ -178,7 +177,7 @@ def ioi_dataset(tokenizer, n:int=200, # number of prompt pairs
     if clean_ids.shape != corrupt_ids.shape: raise ValueError("clean and corrupt prompts tokenize to different lengths")
     slot_names = ['IO', 'S1', 'S2'] if two else ['N1', 'N2', 'N3', 'P1', 'P2']
     N, L = clean_ids.shape
-    slots = {k: torch.full((N,), v) for k, v in _slot_positions(tokenizer, tpl, slot_names).items()}
+    slots = {k: torch.full((N,), v) for k, v in _slot_positions(tokenizer, tpl, slot_names, filler=name_list[0]).items()}
     slots['END'] = torch.full((N,), L - 1)
     return PatchingDataset(clean_ids, corrupt_ids, torch.tensor([r[2] for r in rows]), torch.tensor([r[3] for r in rows]),
                            cp, kp, slots, task='ioi')
