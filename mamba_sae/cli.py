@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #7d515099
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json
 from pathlib import Path
 import torch
 from .model import HookedMamba, MambaConfig

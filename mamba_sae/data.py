@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #508f3664
 from __future__ import annotations
-import itertools, json, random
+import json, random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator

@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/hooks.html.md"""
 
 # %% ../nbs/00_hooks.ipynb #c5a07ed5
 from __future__ import annotations
-import difflib, re
+import difflib
 from contextlib import contextmanager
 from functools import partial
 from typing import Callable, Iterable

@@ -6,8 +6,8 @@ Docs: https://mamba-sae.github.io/mamba-sae/model.html.md"""
 
 # %% ../nbs/01_model.ipynb #e8111cc9
 from __future__ import annotations
-import importlib.resources, json, math, os, re, tempfile, warnings
-from dataclasses import dataclass, asdict, fields
+import importlib.resources, json, math, os, re, shutil, tempfile
+from dataclasses import dataclass, fields
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -161,7 +161,7 @@ def ssm(self:MambaBlock, u, delta, B, C, impl:str='auto'):
 def forward(self:MambaBlock, resid, # [batch, pos, d_model] residual stream
             impl:str='auto'):      # scan implementation, see `mamba_sae.scan.selective_scan`
     "Residual stream after this block"
-    cfg, E, N, R = self.cfg, self.cfg.d_inner, self.cfg.d_state, self.cfg.dt_rank
+    E, N, R = self.cfg.d_inner, self.cfg.d_state, self.cfg.dt_rank
     resid = self.hook_resid_pre(resid)
     x = self.hook_layer_input(resid.clone() if self.hook_layer_input.active else resid)
     x = self.hook_normalized_input(self.norm(x))
@@ -361,7 +361,7 @@ def save_pretrained(self:HookedMamba, path:str|os.PathLike):
             old = path.with_name(path.name + '.old')
             path.rename(old)
             tmp.rename(path)
-            import shutil; shutil.rmtree(old)
+            shutil.rmtree(old)
         else: tmp.rename(path)
 
 # %% ../nbs/01_model.ipynb #883586b6

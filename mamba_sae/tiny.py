@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .model import HookedMamba, MambaConfig
-from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS, EOS, train_tokenizer,
+from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS, train_tokenizer, _fill,
                             word_token_ids, ioi_dataset, copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
 
 # %% auto #0
@@ -32,10 +32,6 @@ TOPICS = {
 VERBS = 'saw liked found took made wanted brought kept loved watched moved carried painted cleaned'.split()
 ADJS = 'big small old new red blue green happy quiet loud bright warm dark strange little'.split()
 NUMBERS = 'one two three four five six seven eight nine ten'.split()
-
-def _fill(t, **kw):
-    for k, v in kw.items(): t = t.replace(f'[{k}]', v)
-    return t
 
 # %% ../nbs/03_tiny.ipynb #69ef6b58
 def ioi_story(rng:random.Random)->str:
