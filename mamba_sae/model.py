@@ -181,7 +181,7 @@ class HookedMamba(HookedRootModule):
     "Mamba-1 language model with TransformerLens-style hook points"
     def __init__(self, cfg:MambaConfig, tokenizer=None, init:bool=True):
         super().__init__()
-        self.cfg, self.tokenizer, self.scan_impl = cfg, tokenizer, 'auto'
+        self.cfg, self.tokenizer, self.scan_impl, self.name_or_path = cfg, tokenizer, 'auto', None
         self.embedding = nn.Embedding(cfg.d_vocab, cfg.d_model)
         self.hook_embed = HookPoint()
         self.blocks = nn.ModuleList([MambaBlock(cfg, l) for l in range(cfg.n_layer)])
@@ -340,7 +340,9 @@ def from_pretrained(cls:HookedMamba, name_or_path:str|os.PathLike, # hub id or l
         path = _hub_dir(str(name_or_path))
     cfg, sd = load_checkpoint(path)
     if tokenizer is None: tokenizer = _tokenizer_for(path, str(name_or_path))
-    return cls.from_state_dict(cfg, sd, device=device, dtype=dtype, tokenizer=tokenizer)
+    model = cls.from_state_dict(cfg, sd, device=device, dtype=dtype, tokenizer=tokenizer)
+    model.name_or_path = str(name_or_path)   # recorded in SAE configs trained on this model
+    return model
 
 # %% ../nbs/01_model.ipynb #22618c10
 @patch
