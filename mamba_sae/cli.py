@@ -12,7 +12,7 @@ import torch
 from .model import HookedMamba, MambaConfig
 
 # %% auto #0
-__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'main']
+__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'main']
 
 # %% ../nbs/10_cli.ipynb #161d9974
 def load_model(name:str, # hub id, checkpoint directory, 'tiny' or 'random-tiny'
@@ -54,6 +54,12 @@ def cmd_train_tiny(args):
     for k, v in metrics.items(): print(f"{k:24s} accuracy {v['acc']:.3f}  clean LD {v['clean_ld']:6.2f}  corrupt LD {v['corrupt_ld']:6.2f}")
 
 # %% ../nbs/10_cli.ipynb #dd3c68a8
+def cmd_train_saes(args):
+    "Train SAEs as `args` say (see `mamba_sae.train.add_train_args`)"
+    from mamba_sae.train import run_train_saes
+    return run_train_saes(args)
+
+# %% ../nbs/10_cli.ipynb #d7a30925
 def main(argv=None):
     "Entry point of the `mamba-sae` command"
     p = argparse.ArgumentParser(prog='mamba-sae', description="Sparse-feature circuits in Mamba language models")
@@ -69,5 +75,8 @@ def main(argv=None):
     tt.add_argument('--steps', type=int, default=3000)
     tt.add_argument('--seed', type=int, default=0)
     tt.set_defaults(fn=cmd_train_tiny)
+    from mamba_sae.train import add_train_args
+    ts = add_train_args(sub.add_parser('train-saes', help="train top-k SAEs on a model's sites, with evals"))
+    ts.set_defaults(fn=cmd_train_saes)
     args = p.parse_args(argv)
     args.fn(args)

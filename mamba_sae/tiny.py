@@ -15,8 +15,7 @@ from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJ
                             word_token_ids, ioi_dataset, copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
 
 # %% auto #0
-__all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text', 'generate_corpus',
-           'training_stream', 'tiny_corpus', 'evaluate_tasks', 'train_tiny', 'write_model_card', 'load_tiny']
+__all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text', 'generate_corpus', 'training_stream', 'tiny_corpus', 'evaluate_tasks', 'train_tiny', 'write_model_card', 'load_tiny', 'load_tiny_saes']
 
 # %% ../nbs/03_tiny.ipynb #db6ec4cd
 TOPICS = {
@@ -177,3 +176,14 @@ def load_tiny(device=None, dtype=None):
     if not (TINY_DIR / 'model.safetensors').exists(): raise FileNotFoundError(f"the embedded model is missing from {TINY_DIR}: reinstall mamba-sae")
     model = HookedMamba.from_pretrained(TINY_DIR, device=device, dtype=dtype)
     return model, model.tokenizer
+
+# %% ../nbs/05_train.ipynb #3af98ec7
+def load_tiny_saes(kind:str='output', # 'output' (hook_out_proj) or 'input' (hook_resid_pre) sites
+                   device=None)->dict:
+    "The SAEs shipped with the embedded default: {site: TopKSAE} for every layer"
+    from mamba_sae.sae import TopKSAE
+    if kind not in ('input', 'output'): raise ValueError(f"kind must be 'input' or 'output', got {kind!r}")
+    d = TINY_DIR / 'saes' / kind
+    sites = sorted((p for p in d.glob('blocks.*') if p.is_dir()), key=lambda p: int(p.name.split('.')[1]))
+    if not sites: raise FileNotFoundError(f"no SAEs in {d}: reinstall mamba-sae")
+    return {p.name: TopKSAE.load(p, device=device) for p in sites}
