@@ -72,6 +72,7 @@ class TrainConfig:
     checkpoint_every:int=0     # steps between checkpoints (0: none)
     log_every:int=10           # steps between metric records
     split_sites:bool=False     # under torchrun: each rank trains its own share of the sites instead of sharing data
+    activation_cache:str|None=None # directory of cached activations (safetensors shards) to reuse across runs
     seed:int=0
 
     @property
@@ -118,14 +119,39 @@ class ActivationBuffer:
     "Shuffled batches of activations at several sites, resumable at (refill, batch)"
     def __init__(self, model, sites, corpus, batch_size:int, buffer_seqs:int=128, model_batch:int=32,
                  skip_special:bool=True, seed:int=0,
-                 rank:int=0, world:int=1): # data-parallel shard: this process reads sequences rank, rank+world, ...
+                 rank:int=0, world:int=1, # data-parallel shard: this process reads sequences rank, rank+world, ...
+                 cache_dir=None): # keep each refill's activations here (safetensors shards) and reuse them in later runs
         self.model, self.sites, self.corpus, self.bs = model, list(sites), corpus, batch_size
         self.buffer_seqs, self.model_batch, self.skip_special, self.seed = buffer_seqs, model_batch, skip_special, seed
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.cache_dir = rank, world, None if cache_dir is None else Path(cache_dir)
+        if self.cache_dir is not None: self._check_cache_meta()
 
     def _refill_tokens(self, it):
         seqs = [s for _, s in zip(range(self.buffer_seqs), it)]
         return torch.stack(seqs) if seqs else None
+
+    def _check_cache_meta(self):
+        meta = dict(model=getattr(self.model, 'name_or_path', None), sites=self.sites, skip_special=self.skip_special,
+                    buffer_seqs=self.buffer_seqs, world=self.world, rank=self.rank)
+        p = self.cache_dir / f'meta-rank{self.rank}.json'
+        if p.exists():
+            old = json.loads(p.read_text())
+            if old != meta: raise ValueError(f"the activation cache in {self.cache_dir} was made with {old}, not {meta}: use another directory or delete it")
+        else: atomic_write(p, lambda t: Path(t).write_text(json.dumps(meta)))
+
+    def _activations(self, toks, r):
+        "Activations of refill r (tokens toks), from the cache when it has them"
+        if self.cache_dir is None: return site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
+        from safetensors.torch import load_file, save_file
+        p = self.cache_dir / f'rank{self.rank}-refill{r:06d}.safetensors'
+        if p.exists():
+            d = load_file(p)
+            if not torch.equal(d.pop('tokens'), toks):
+                raise ValueError(f"{p} holds activations of other tokens: the corpus changed; use another cache directory or delete it")
+            return d
+        acts = site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
+        atomic_write(p, lambda t: save_file({**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}, t))
+        return acts
 
     def batches(self, start:tuple=(0, 0, 0))->Iterator[tuple]:
         "Yield ((epoch, r, j), {site: [batch_size, d]}) from epoch, refill r, batch j on; incomplete batches are dropped"
@@ -136,7 +162,7 @@ class ActivationBuffer:
             for _ in range(r0 * self.buffer_seqs): next(it, None)   # skip consumed refills
             r = r0
             while (toks := self._refill_tokens(it)) is not None:
-                acts = site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
+                acts = self._activations(toks, r)
                 n = len(next(iter(acts.values())))
                 g = torch.Generator().manual_seed(hash((self.seed, epoch, r, self.rank)) % 2**62)
                 perm = torch.randperm(n, generator=g)
@@ -267,7 +293,8 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
         step, log = meta['step'], meta['log']
         e, r, j = meta['pos']; pos = (e, r, j + 1)
     buf = ActivationBuffer(model, sites, corpus, cfg.batch_size // (world if dp else 1), cfg.buffer_seqs // (world if dp else 1),
-                           cfg.model_batch, cfg.skip_special, cfg.seed, rank=rank if dp else 0, world=world if dp else 1)
+                           cfg.model_batch, cfg.skip_special, cfg.seed, rank=rank if dp else 0, world=world if dp else 1,
+                           cache_dir=(Path(cfg.activation_cache) / f'sites-rank{rank}' if split else cfg.activation_cache) if cfg.activation_cache else None)
     pbar = tqdm(total=cfg.steps, initial=step, desc='train-saes', disable=not progress or rank != 0)
     batches = buf.batches(start=pos)
     while step < cfg.steps:
@@ -379,6 +406,7 @@ def add_train_args(p):
     p.add_argument('--keep-special', action='store_true', help="keep BOS/EOS/pad positions (dropped by default)")
     p.add_argument('--checkpoint-every', type=int, default=0); p.add_argument('--resume', action='store_true')
     p.add_argument('--split-sites', action='store_true', help="under torchrun, give each rank its own sites")
+    p.add_argument('--activation-cache', default=None, help="directory to keep activations in (safetensors) and reuse in later runs")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', required=True, help="output directory: one folder per site, metrics.json, evals.json")
     return p
@@ -414,7 +442,7 @@ def run_train_saes(args)->dict:
     train, held = _corpora(args, model)
     cfg = TrainConfig(expansion=args.expansion, k=args.k, tokens=args.tokens, batch_size=args.batch_size, lr=args.lr,
                       normalize=args.normalize, skip_special=not args.keep_special, checkpoint_every=args.checkpoint_every,
-                      split_sites=args.split_sites, seed=args.seed)
+                      split_sites=args.split_sites, seed=args.seed, activation_cache=args.activation_cache)
     saes = train_saes(model, sites, train, cfg, out=args.out, resume=args.resume)
     rank = dist.get_rank() if dist else 0
     if held is not None and (rank == 0 or args.split_sites):
