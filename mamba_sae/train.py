@@ -408,6 +408,7 @@ def add_train_args(p):
     p.add_argument('--split-sites', action='store_true', help="under torchrun, give each rank its own sites")
     p.add_argument('--activation-cache', default=None, help="directory to keep activations in (safetensors) and reuse in later runs")
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--no-progress', action='store_true', help="no progress bar")
     p.add_argument('--out', required=True, help="output directory: one folder per site, metrics.json, evals.json")
     return p
 
@@ -443,7 +444,7 @@ def run_train_saes(args)->dict:
     cfg = TrainConfig(expansion=args.expansion, k=args.k, tokens=args.tokens, batch_size=args.batch_size, lr=args.lr,
                       normalize=args.normalize, skip_special=not args.keep_special, checkpoint_every=args.checkpoint_every,
                       split_sites=args.split_sites, seed=args.seed, activation_cache=args.activation_cache)
-    saes = train_saes(model, sites, train, cfg, out=args.out, resume=args.resume)
+    saes = train_saes(model, sites, train, cfg, out=args.out, resume=args.resume, progress=not args.no_progress)
     rank = dist.get_rank() if dist else 0
     if held is not None and (rank == 0 or args.split_sites):
         ev = evaluate_saes(model, saes, held)
