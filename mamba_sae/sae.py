@@ -116,9 +116,9 @@ class TopKSAE(nn.Module):
     def __repr__(self): return f"TopKSAE(d_in={self.d_in}, d_sae={self.d_sae}, k={self.k}, hook_name={self.hook_name!r})"
 
 # %% ../nbs/04_sae.ipynb #4a58a5ae
-def _check_in(sae, x, what='x'):
+def _check_in(sae, x):
     if x.shape[-1] != sae.d_in:
-        raise ValueError(f"{what} has last dimension {x.shape[-1]}, but this SAE{' for ' + sae.hook_name if sae.hook_name else ''} has d_in={sae.d_in}")
+        raise ValueError(f"x has last dimension {x.shape[-1]}, but this SAE{' for ' + sae.hook_name if sae.hook_name else ''} has d_in={sae.d_in}")
 
 def _encode(sae, x, dead=None, k_aux=0):
     "Sparse encode of x [..., d_in]: (acts, idx, aux_acts, aux_idx), each [..., k] / [..., k_aux]"
@@ -175,13 +175,12 @@ def forward(self:TopKSAE, x, dead:torch.Tensor|None=None, # [d_sae] bool: latent
 # %% ../nbs/04_sae.ipynb #23f4943f
 def dense_reference_losses(sae:TopKSAE, x, dead=None, k_aux=None):
     "(fvu, auxk) of `sae` on x [N, d_in], computed densely with plain autograd (test and benchmark oracle)"
-    pre = F.relu((x - sae.b_dec) @ sae.W_enc + sae.b_enc)
-    acts, idx = pre.topk(sae.k, dim=-1)
-    recon = torch.zeros_like(pre).scatter(-1, idx, acts) @ sae.W_dec + sae.b_dec
+    recon = sae.decode_dense(sae.encode_dense(x))
     total_var = (x - x.mean(0)).pow(2).sum()
     fvu = (recon - x).pow(2).sum() / total_var
     if dead is None: return fvu, fvu.new_zeros(())
     k_aux = min(sae.d_in // 2 if k_aux is None else k_aux, int(dead.sum()))
+    pre = F.relu((x - sae.b_dec) @ sae.W_enc + sae.b_enc)
     a, i = pre.masked_fill(~dead, -1.).topk(k_aux, dim=-1)
     e_hat = torch.zeros_like(pre).scatter(-1, i, a.clamp(min=0)) @ sae.W_dec
     return fvu, (e_hat - (x - recon).detach()).pow(2).sum() / total_var

@@ -6,8 +6,8 @@ Docs: https://mamba-sae.github.io/mamba-sae/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #fd7a33dd
 from __future__ import annotations
-import json, math, os, re, shutil, tempfile, time, zlib
-from dataclasses import dataclass, asdict, field, fields
+import json, math, os, re, shutil, tempfile, zlib
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from itertools import islice
 from typing import Iterable, Iterator
@@ -348,31 +348,30 @@ def evaluate_saes(model, saes:dict, tokens:torch.Tensor, # [N, L] held-out token
     if tokens.ndim != 2 or tokens.numel() == 0: raise ValueError(f"evaluate_saes needs non-empty [N, L] tokens, got shape {tuple(tokens.shape)}")
     p = tokens.shape[1] // 2 if splice_pos is None else splice_pos
     special = torch.tensor(_special_ids(model))
-    res = {}
-    for s, sae in saes.items():
-        acc = dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool),
-                   clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.)
-        for i in range(0, len(tokens), batch_size):
-            t = tokens[i:i + batch_size]
-            keep = ~torch.isin(t, special)
-            logits, cache = model.run_with_cache(t, names_filter=s)
-            x = cache[s][keep].float()
-            f = sae.encode_dense(x)
-            recon = sae.decode_dense(f)
-            acc['sse'] += (recon - x).pow(2).sum().item(); acc['sq'] += x.pow(2).sum().item(); acc['s1'] = acc['s1'] + x.sum(0); acc['n'] += len(x)
-            acc['l0'] += (f > 0).sum().item(); acc['fired'] |= (f > 0).any(0)
-            def splice(v, hook, only=None):
-                r = sae.decode_dense(sae.encode_dense(v.float())).to(v.dtype)
-                if only is None: return torch.where(keep[..., None], r, v)
-                out = v.clone(); out[:, only] = r[:, only]; return out
-            spliced = model.run_with_hooks(t, fwd_hooks=[(s, splice)])
+    accs = {s: dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool),
+                    clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.) for s, sae in saes.items()}
+    for i in range(0, len(tokens), batch_size):
+        t = tokens[i:i + batch_size]
+        keep = ~torch.isin(t, special)
+        logits, cache = model.run_with_cache(t, names_filter=list(saes))   # one clean forward for every site
+        ce_c, lp_c = _ce(logits, t), logits.float().log_softmax(-1)
+        for s, sae in saes.items():
+            acc, v = accs[s], cache[s]
+            f = sae.encode_dense(v.float())
+            r = sae.decode_dense(f).to(v.dtype)    # the SAE's reconstruction at every position: what the spliced runs write
+            x, fk = v[keep].float(), f[keep]
+            acc['sse'] += (r[keep].float() - x).pow(2).sum().item(); acc['sq'] += x.pow(2).sum().item(); acc['s1'] = acc['s1'] + x.sum(0); acc['n'] += len(x)
+            acc['l0'] += (fk > 0).sum().item(); acc['fired'] |= (fk > 0).any(0)
+            def at_p(v, hook): out = v.clone(); out[:, p] = r[:, p]; return out
+            spliced = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: torch.where(keep[..., None], r, v))])
             zeroed = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: torch.zeros_like(v))])
-            at_p = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: splice(v, hook, only=p))])
-            ce_c, ce_s, ce_z, ce_p = _ce(logits, t), _ce(spliced, t), _ce(zeroed, t), _ce(at_p, t)
+            ce_s, ce_z, ce_p = _ce(spliced, t), _ce(zeroed, t), _ce(model.run_with_hooks(t, fwd_hooks=[(s, at_p)]), t)
             acc['clean'] += ce_c.sum().item(); acc['spliced'] += ce_s.sum().item(); acc['zero'] += ce_z.sum().item()
-            lp_c, lp_s = logits.float().log_softmax(-1), spliced.float().log_softmax(-1)
+            lp_s = spliced.float().log_softmax(-1)
             acc['kl'] += (lp_c.exp() * (lp_c - lp_s)).sum().item(); acc['ntok'] += ce_c.numel()
             acc['pos_delta'] = acc['pos_delta'] + (ce_p - ce_c).sum(0)    # [L-1]: the prediction made at position q is index q
+    res = {}
+    for s, acc in accs.items():
         n, ntok = acc['n'], acc['ntok']
         var = acc['sq'] - (acc['s1'].pow(2).sum().item() / n)
         ce_c, ce_s, ce_z = acc['clean'] / ntok, acc['spliced'] / ntok, acc['zero'] / ntok

@@ -1,6 +1,5 @@
 "A training run killed with SIGKILL mid-way, resumed from its last checkpoint, ends with the weights of an uninterrupted run"
 import subprocess, sys, time
-from pathlib import Path
 import torch
 from mamba_sae.sae import TopKSAE
 
