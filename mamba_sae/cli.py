@@ -12,7 +12,7 @@ import torch
 from .model import HookedMamba, MambaConfig
 
 # %% auto #0
-__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'main']
+__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'main']
 
 # %% ../nbs/10_cli.ipynb #161d9974
 def load_model(name:str, # hub id, checkpoint directory, 'tiny' or 'random-tiny'
@@ -60,6 +60,12 @@ def cmd_train_saes(args):
     return run_train_saes(args)
 
 # %% ../nbs/10_cli.ipynb #d7a30925
+def cmd_circuit(args):
+    "Find a task's circuit as `args` say (see `mamba_sae.search.add_circuit_args`)"
+    from mamba_sae.search import run_circuit
+    return run_circuit(args)
+
+# %% ../nbs/10_cli.ipynb #049315e2
 def main(argv=None):
     "Entry point of the `mamba-sae` command"
     p = argparse.ArgumentParser(prog='mamba-sae', description="Sparse-feature circuits in Mamba language models")
@@ -78,5 +84,8 @@ def main(argv=None):
     from mamba_sae.train import add_train_args
     ts = add_train_args(sub.add_parser('train-saes', help="train top-k SAEs on a model's sites, with evals"))
     ts.set_defaults(fn=cmd_train_saes)
+    from mamba_sae.search import add_circuit_args
+    ci = add_circuit_args(sub.add_parser('circuit', help="attribute a task to SAE features and binary-search its smallest circuit"))
+    ci.set_defaults(fn=cmd_circuit)
     args = p.parse_args(argv)
     args.fn(args)

@@ -222,23 +222,33 @@ def init_weights(self:HookedMamba, seed:int|None=None):
 
 # %% ../nbs/01_model.ipynb #f44a96d6
 @patch
-def forward(self:HookedMamba, input_ids:torch.Tensor, # [batch, pos] token ids (or [pos])
-            stop_at_layer:int|None=None): # return the residual stream entering this block instead of logits
+def forward(self:HookedMamba, input_ids:torch.Tensor, # [batch, pos] token ids (or [pos]); the residual stream with `start_at_layer`
+            stop_at_layer:int|None=None,  # return the residual stream entering this block instead of logits
+            start_at_layer:int|None=None): # `input_ids` is the residual stream [batch, pos, d_model] entering this block
     "Logits [batch, pos, d_vocab], or the residual stream [batch, pos, d_model] before block `stop_at_layer`"
-    if isinstance(input_ids, str): input_ids = self.to_tokens(input_ids)
-    if input_ids.dim() == 1: input_ids = input_ids[None]
-    if input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
-        raise ValueError(f"input_ids must be integer token ids of shape [batch, pos], got {tuple(input_ids.shape)} {input_ids.dtype}")
-    if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.cfg.d_vocab):
-        raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), got [{int(input_ids.min())}, {int(input_ids.max())}]")
     n = self.cfg.n_layer
-    if stop_at_layer is not None:
-        if stop_at_layer < 0: stop_at_layer += n
-        if not 0 <= stop_at_layer <= n: raise ValueError(f"stop_at_layer must lie in [-{n}, {n}], got {stop_at_layer}")
-    resid = self.hook_embed(self.embedding(input_ids))
+    def layer_arg(l, name):
+        if l is None: return None
+        if not -n <= l <= n: raise ValueError(f"{name} must lie in [-{n}, {n}], got {l}")
+        return l + n if l < 0 else l
+    start, stop = layer_arg(start_at_layer, 'start_at_layer') or 0, layer_arg(stop_at_layer, 'stop_at_layer')
+    if stop is not None and stop < start: raise ValueError(f"stop_at_layer ({stop}) comes before start_at_layer ({start})")
+    if start_at_layer is not None:
+        resid = input_ids
+        if not (torch.is_tensor(resid) and resid.is_floating_point() and resid.dim() == 3 and resid.shape[-1] == self.cfg.d_model):
+            raise ValueError(f"with start_at_layer, the input is the residual stream [batch, pos, {self.cfg.d_model}] entering that block, "
+                             f"got {tuple(getattr(resid, 'shape', ()))} {getattr(resid, 'dtype', type(resid).__name__)}")
+    else:
+        if isinstance(input_ids, str): input_ids = self.to_tokens(input_ids)
+        if input_ids.dim() == 1: input_ids = input_ids[None]
+        if input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
+            raise ValueError(f"input_ids must be integer token ids of shape [batch, pos], got {tuple(input_ids.shape)} {input_ids.dtype}")
+        if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.cfg.d_vocab):
+            raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), got [{int(input_ids.min())}, {int(input_ids.max())}]")
+        resid = self.hook_embed(self.embedding(input_ids))
     if self.cfg.residual_in_fp32: resid = resid.float()
-    for b in self.blocks[:stop_at_layer]: resid = b(resid, impl=self.scan_impl)
-    if stop_at_layer is not None: return resid
+    for b in self.blocks[start:stop]: resid = b(resid, impl=self.scan_impl)
+    if stop is not None: return resid
     x = self.hook_norm(self.norm_f(resid))
     return self.hook_logits(self.lm_head(x.to(self.lm_head.weight.dtype)))
 

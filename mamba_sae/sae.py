@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/sae.html.md"""
 
 # %% ../nbs/04_sae.ipynb #be12eb2d
 from __future__ import annotations
-import json, math, os, tempfile, warnings
+import json, math, os, re, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import torch
@@ -15,7 +15,8 @@ from fastcore.basics import patch
 from torch import nn
 
 # %% auto #0
-__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median', 'atomic_write']
+__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median', 'atomic_write',
+           'load_saes']
 
 # %% ../nbs/04_sae.ipynb #53adf760
 warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
@@ -269,3 +270,22 @@ def load(cls:TopKSAE, path, device=None)->TopKSAE:
         if tuple(sd[n].shape) != want: raise ValueError(f"{w_path}: {n} has shape {tuple(sd[n].shape)}, cfg.json says {want}")
     sae.load_state_dict({n: sd[n] for n in _SAE_SHAPES})
     return sae.to(device=device, dtype=sd['W_dec'].dtype)
+
+# %% ../nbs/04_sae.ipynb #eeb7cab5
+def _layer_key(site:str):
+    m = re.match(r'blocks\.(\d+)\.', site)
+    return (int(m.group(1)) if m else -1, site)
+
+def load_saes(path, device=None)->dict:
+    "Every SAE in the sub-folders of `path` as {hook name: TopKSAE}, in layer order"
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a directory of SAEs")
+    dirs = [p for p in path.iterdir() if (p / 'cfg.json').is_file()]
+    if not dirs: raise FileNotFoundError(f"no SAEs in {path}: expected sub-folders with cfg.json and sae_weights.safetensors, as mamba-sae train-saes writes them")
+    saes = {}
+    for p in dirs:
+        sae = TopKSAE.load(p, device)
+        site = sae.hook_name or p.name
+        if site in saes: raise ValueError(f"two SAEs in {path} read the same site {site!r}")
+        saes[site] = sae
+    return {s: saes[s] for s in sorted(saes, key=_layer_key)}

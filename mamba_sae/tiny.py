@@ -181,9 +181,7 @@ def load_tiny(device=None, dtype=None):
 def load_tiny_saes(kind:str='output', # 'output' (hook_out_proj) or 'input' (hook_resid_pre) sites
                    device=None)->dict:
     "The SAEs shipped with the embedded default: {site: TopKSAE} for every layer"
-    from mamba_sae.sae import TopKSAE
+    from mamba_sae.sae import load_saes
     if kind not in ('input', 'output'): raise ValueError(f"kind must be 'input' or 'output', got {kind!r}")
-    d = TINY_DIR / 'saes' / kind
-    sites = sorted((p for p in d.glob('blocks.*') if p.is_dir()), key=lambda p: int(p.name.split('.')[1]))
-    if not sites: raise FileNotFoundError(f"no SAEs in {d}: reinstall mamba-sae")
-    return {p.name: TopKSAE.load(p, device=device) for p in sites}
+    try: return load_saes(TINY_DIR / 'saes' / kind, device=device)
+    except FileNotFoundError as e: raise FileNotFoundError(f"{e}: reinstall mamba-sae") from None
