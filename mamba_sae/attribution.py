@@ -49,12 +49,13 @@ class SiteValues:
     x:dict    # site -> [N, L, d_in] activation
     f:dict    # site -> [N, L, d_sae] feature activations (dense, k nonzero per position)
     err:dict  # site -> [N, L, d_in] error term x − x̂
-    layers:dict # every layer's input and output: 'blocks.l.hook_resid_pre' / 'blocks.l.hook_out_proj' -> [N, L, d_model]
+    layers:dict # the residual stream's parts: 'hook_embed', 'blocks.l.hook_resid_pre', 'blocks.l.hook_out_proj', the last 'hook_resid_post' -> [N, L, d_model]
 
 def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
                 batch_size:int=256)->SiteValues:
     "Cache activations, SAE features and error terms at every site of `saes` (and every layer's output and input)"
-    outs = [f'blocks.{l}.hook_{h}' for l in range(model.cfg.n_layer) for h in ('resid_pre', 'out_proj')]
+    n = model.cfg.n_layer
+    outs = ['hook_embed', *[f'blocks.{l}.hook_{h}' for l in range(n) for h in ('resid_pre', 'out_proj')], f'blocks.{n - 1}.hook_resid_post']
     names = list(dict.fromkeys([*saes, *outs]))
     parts = []
     with torch.no_grad():
@@ -79,6 +80,7 @@ def downstream(model, ds:PatchingDataset, site:str,
             with model.hooks(swap(x)): return logit_diff(model(ds.clean[i]), ds[i])
     elif kind == 'hook_out_proj': run = lambda i, x: head(model(resid_pre[i] + x, start_at_layer=l + 1, stop_at_layer=n), i)
     elif kind == 'hook_resid_pre': run = lambda i, x: head(model(x, start_at_layer=l, stop_at_layer=n), i)
+    elif kind == 'hook_resid_post': run = lambda i, x: head(model(x, start_at_layer=l + 1, stop_at_layer=n), i)
     else:
         def run(i, x):
             with model.hooks(swap(x)): return head(model(resid_pre[i], start_at_layer=l, stop_at_layer=n), i)
@@ -127,7 +129,29 @@ class Attribution:
                 f"features taking part={n}, edges={len(self.edge_scores)})")
 
 # %% ../nbs/06_attribution.ipynb #c5c833b0
-def _edge_name(src:int, dst:int)->str: return f'blocks.{src}.hook_out_proj->blocks.{dst}.hook_layer_input'
+def _edge_name(src:int|str, dst:int|str)->str:
+    "Edge name: from layer `src`'s output (or 'embed') into layer `dst`'s mixer input (or 'logits')"
+    a = 'hook_embed' if src == 'embed' else f'blocks.{src}.hook_out_proj'
+    return f"{a}->{'logits' if dst == 'logits' else f'blocks.{dst}.hook_layer_input'}"
+
+def _edge_scores(model, ds, vc, vk, ld_clean, method, alphas, batch_size, embed=False, logits=False, bar=None):
+    "Scores of the edges into every layer's mixer input (and the logits), from the embedding (optional) and earlier layers"
+    n, out = model.cfg.n_layer, {}
+    part = lambda v, src: v.layers['hook_embed' if src == 'embed' else f'blocks.{src}.hook_out_proj']
+    for dst in [*range(0 if embed else 1, n), *(['logits'] if logits else [])]:
+        last = n if dst == 'logits' else dst
+        srcs = (['embed'] if embed else []) + list(range(last))
+        if dst == 'logits': site, x0 = f'blocks.{n - 1}.hook_resid_post', vc.layers[f'blocks.{n - 1}.hook_resid_post']
+        else: site, x0 = f'blocks.{dst}.hook_layer_input', vc.layers[f'blocks.{dst}.hook_resid_pre']
+        d_out = {src: part(vk, src) - part(vc, src) for src in srcs}
+        if method == 'exact':
+            d = _exact_scores(model, ds, site, x0, list(d_out.values()), ld_clean.sum(), batch_size, x0)
+            for src, v in zip(d_out, d.tolist()): out[_edge_name(src, dst)] = v
+        else:
+            g = path_gradients(model, ds, site, x0, sum(d_out.values()), alphas, batch_size, x0)
+            for src, dv in d_out.items(): out[_edge_name(src, dst)] = (-dv * g).sum().item()
+        if bar is not None: bar.update()
+    return out
 
 def _feature_scores(sae, fc, fk, errc, errk, g):
     "Per-position scores of features [L, d_sae] and of the error node [L] from path gradients g [N, L, d_in]"
@@ -166,10 +190,8 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     vc, vk = site_values(model, saes, ds.clean, batch_size), site_values(model, saes, ds.corrupt, batch_size)
     alphas = (torch.arange(steps) + .5) / steps if method == 'ig' else torch.zeros(1)
     scores, counts, err_scores, by_pos, err_pos, edge_scores = {}, {}, {}, {}, {}, {}
-    n_layer = model.cfg.n_layer
-    edge_layers = list(range(1, n_layer)) if edges else []
     resid_pre = lambda s: vc.layers[f'blocks.{_site_layer(s)}.hook_resid_pre']
-    bar = tqdm(total=len(saes) + len(edge_layers), desc=f'attribute ({method})', disable=not progress)
+    bar = tqdm(total=len(saes) + (model.cfg.n_layer - 1 if edges else 0), desc=f'attribute ({method})', disable=not progress)
     for s, sae in saes.items():
         fc, fk = vc.f[s], vk.f[s]
         counts[s] = (fc != fk).any(1).sum(0)
@@ -189,16 +211,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
             by_pos[s], err_pos[s] = _feature_scores(sae, fc, fk, vc.err[s], vk.err[s], g)
             scores[s], err_scores[s] = by_pos[s].sum(0), err_pos[s].sum().item()
         bar.update()
-    for dst in edge_layers:
-        site, x0 = f'blocks.{dst}.hook_layer_input', vc.layers[f'blocks.{dst}.hook_resid_pre']
-        d_out = {src: vk.layers[f'blocks.{src}.hook_out_proj'] - vc.layers[f'blocks.{src}.hook_out_proj'] for src in range(dst)}
-        if method == 'exact':
-            d = _exact_scores(model, ds, site, x0, list(d_out.values()), ldc.sum(), batch_size, x0)
-            for src, v in zip(d_out, d.tolist()): edge_scores[_edge_name(src, dst)] = v
-        else:
-            g = path_gradients(model, ds, site, x0, sum(d_out.values()), alphas, batch_size, x0)
-            for src, dv in d_out.items(): edge_scores[_edge_name(src, dst)] = (-dv * g).sum().item()
-        bar.update()
+    if edges: edge_scores = _edge_scores(model, ds, vc, vk, ldc, method, alphas, batch_size, bar=bar)
     bar.close()
     return Attribution(scores, counts, err_scores, by_pos or None, err_pos or None, edge_scores, method,
                        steps if method == 'ig' else 1, len(ds), ldc.mean().item(), ldk.mean().item())
