@@ -12,7 +12,7 @@ import torch
 from .model import HookedMamba, MambaConfig
 
 # %% auto #0
-__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'main']
+__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'cmd_features', 'main']
 
 # %% ../nbs/10_cli.ipynb #161d9974
 def load_model(name:str, # hub id, checkpoint directory, 'tiny' or 'random-tiny'
@@ -66,6 +66,12 @@ def cmd_circuit(args):
     return run_circuit(args)
 
 # %% ../nbs/10_cli.ipynb #049315e2
+def cmd_features(args):
+    "Dashboards and a copy-feature report as `args` say (see `mamba_sae.features.add_features_args`)"
+    from mamba_sae.features import run_features
+    return run_features(args)
+
+# %% ../nbs/10_cli.ipynb #31463ce7
 def main(argv=None):
     "Entry point of the `mamba-sae` command"
     p = argparse.ArgumentParser(prog='mamba-sae', description="Sparse-feature circuits in Mamba language models")
@@ -87,5 +93,8 @@ def main(argv=None):
     from mamba_sae.search import add_circuit_args
     ci = add_circuit_args(sub.add_parser('circuit', help="attribute a task to SAE features and binary-search its smallest circuit"))
     ci.set_defaults(fn=cmd_circuit)
+    from mamba_sae.features import add_features_args
+    fe = add_features_args(sub.add_parser('features', help="feature dashboards (top activating examples) and a copy-feature report"))
+    fe.set_defaults(fn=cmd_features)
     args = p.parse_args(argv)
     args.fn(args)

@@ -18,7 +18,8 @@ from .train import check_saes, _site_layer
 # %% auto #0
 __all__ = ['feature_acts', 'TopActivations', 'top_activations', 'tokens_html', 'logit_effects', 'Dashboard', 'feature_dashboard',
            'save_dashboards', 'FeatureBrowser', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
-           'induction_scores']
+           'sharpest_copy_feature', 'induction_scores', 'parse_feature_list', 'copy_report', 'add_features_args',
+           'run_features']
 
 # %% ../nbs/08_features.ipynb #d6f6af6f
 def _check_site(model, sae:TopKSAE, site:str):
@@ -100,27 +101,42 @@ def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, po
     cur = dict(values=torch.full((Fd, 0), -1.), seq=torch.zeros(Fd, 0, dtype=torch.long), pos=torch.zeros(Fd, 0, dtype=torch.long),
                context=torch.zeros(Fd, 0, W, dtype=torch.long), context_acts=torch.zeros(Fd, 0, W))
     n_active, hist, n_tokens = torch.zeros(Fd, dtype=torch.long), torch.zeros(Fd * n_bins, dtype=torch.long), 0
-    ar, fi = torch.arange(W), torch.arange(Fd)
+    ar = torch.arange(W)
     total = math.ceil(len(tokens_or_corpus) / batch_size) if torch.is_tensor(tokens_or_corpus) else None
     for seq_ids, toks in tqdm(_row_batches(tokens_or_corpus, batch_size), total=total, desc=f'top activations {site}', disable=not progress or rank != 0):
         mine = seq_ids % world == rank
         if not mine.any(): continue
         seq_ids, toks = seq_ids[mine], toks[mine]
-        a = feature_acts(model, sae, site, toks).float()           # [B, L, F]
-        B, L, _ = a.shape
-        flat = a.reshape(B * L, Fd)
+        with torch.no_grad():
+            _, c = model.run_with_cache(toks, names_filter=site, stop_at_layer=_site_layer(site) + 1)
+            acts, idx = sae.encode(c[site].to(sae.W_enc.dtype))    # [B, L, k_sae] each: only the active latents
+        acts = acts.float()
+        B, L, ks = acts.shape
         n_tokens += B * L
-        n_active += (flat > 0).sum(0)
-        t, f = flat.nonzero(as_tuple=True)
-        b = torch.bucketize(flat[t, f], edges).clamp(1, n_bins) - 1
-        hist.index_add_(0, f * n_bins + b, torch.ones_like(b))
-        v, idx = flat.topk(min(k, B * L), dim=0)                   # [kk, F]
-        bi, p = idx // L, idx % L
-        tp = F.pad(toks, (left, right), value=-1)
-        ap = F.pad(a, (0, 0, left, right))
-        new = dict(values=v.T, seq=seq_ids[bi].T, pos=p.T,
-                   context=tp[bi[..., None], p[..., None] + ar].transpose(0, 1),
-                   context_acts=ap[bi[..., None], p[..., None] + ar, fi[None, :, None]].transpose(0, 1))
+        va, fa, ta = acts.reshape(-1), idx.reshape(-1), torch.arange(B * L).repeat_interleave(ks)
+        nz = va > 0
+        va, fa, ta = va[nz], fa[nz], ta[nz]
+        n_active += torch.bincount(fa, minlength=Fd)
+        b = torch.bucketize(va, edges).clamp(1, n_bins) - 1
+        hist.index_add_(0, fa * n_bins + b, torch.ones_like(b))
+        # this batch's top k per feature: sort by value, then (stably) by feature, and keep each group's first k
+        order = torch.argsort(va, descending=True, stable=True)
+        order = order[torch.argsort(fa[order], stable=True)]
+        fs, vs, ts = fa[order], va[order], ta[order]
+        cnt = torch.bincount(fs, minlength=Fd)
+        slot = torch.arange(len(fs)) - (torch.cumsum(cnt, 0) - cnt)[fs]
+        keep = slot < k
+        fs, vs, ts, slot = fs[keep], vs[keep], ts[keep], slot[keep]
+        bi, p = ts // L, ts % L
+        win = p[:, None] + ar                                       # [n, W] window positions in the padded sequence
+        ctx_act = (F.pad(acts, (0, 0, left, right))[bi[:, None], win] *
+                   (F.pad(idx, (0, 0, left, right), value=-1)[bi[:, None], win] == fs[:, None, None])).sum(-1)
+        kk = min(k, int(cnt.max()) if len(cnt) else 0) or 1
+        new = dict(values=torch.full((Fd, kk), -1.), seq=torch.full((Fd, kk), -1, dtype=torch.long), pos=torch.full((Fd, kk), -1, dtype=torch.long),
+                   context=torch.full((Fd, kk, W), -1, dtype=torch.long), context_acts=torch.zeros(Fd, kk, W))
+        new['values'][fs, slot], new['seq'][fs, slot], new['pos'][fs, slot] = vs, seq_ids[bi], p
+        new['context'][fs, slot] = F.pad(toks, (left, right), value=-1)[bi[:, None], win]
+        new['context_acts'][fs, slot] = ctx_act
         cur = _merge_top(cur, new, k)
     if world > 1:
         n_tokens_t = torch.tensor(n_tokens)
@@ -360,6 +376,26 @@ def plot_repeat_pattern(model, sae:TopKSAE, site:str, tokenizer, feature:int, wo
     ax.set(xlabel='occurrence', ylabel='activation', title=f'{site} feature {feature}'); ax.legend(fontsize=7)
     return ax
 
+# %% ../nbs/08_features.ipynb #377dac48
+def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='duplicate', n_words:int=5):
+    "(site, feature, words) of the `kind` feature with the sharpest first/later contrast on the 'Lately, X, X, …' probes"
+    if kind not in ('duplicate', 'once'): raise ValueError(f"kind must be 'duplicate' or 'once', got {kind!r}")
+    toks, occ, word = copy_probes(tokenizer)[0]
+    on, off = (occ > 0, occ == 0) if kind == 'duplicate' else (occ == 0, occ > 0)
+    best = (-1., None, None, [])
+    for s, c in scores.items():
+        fs = c.features(kind)
+        if not fs: continue
+        a = feature_acts(model, saes[s], s, toks)
+        hi, lo = a[on][:, fs].mean(0), a[off][:, fs].mean(0)
+        contrast = (hi - lo) / (hi + lo + 1)
+        j = int(contrast.argmax())
+        if contrast[j] > best[0]:
+            v = a[on][:, fs[j]]
+            words = [tokenizer.decode([t]).strip() for t in dict.fromkeys(word[on][v.argsort(descending=True)].tolist())][:n_words]
+            best = (float(contrast[j]), s, fs[j], words)
+    return best[1:]
+
 # %% ../nbs/08_features.ipynb #d1f61932
 def induction_scores(model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:int=0, seq_len:int=20,
                      min_share:float=0.1)->torch.Tensor: # features active at the second A in fewer prompts score 0 (one-off outliers)
@@ -371,3 +407,94 @@ def induction_scores(model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:in
     hi = torch.maximum(ac, ak)
     score = (ac - ak).abs().mean(0) / (hi.mean(0) + 1e-6)
     return score.masked_fill((hi > 0).float().mean(0) < min_share, 0.)
+
+# %% ../nbs/08_features.ipynb #3e5f9346
+def parse_feature_list(spec:str)->list[tuple[str, int]]:
+    "'site:index,site:index' → [(site, index)]"
+    out = []
+    for part in filter(None, (p.strip() for p in spec.split(','))):
+        site, sep, idx = part.rpartition(':')
+        if not sep or not idx.isdigit(): raise ValueError(f"bad feature {part!r}: write site:index, e.g. blocks.2.hook_out_proj:95")
+        out.append((site, int(idx)))
+    return out
+
+def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:
+    "Copy scores of every site, and a JSON-ready report: counts per class and the features with their tokens"
+    scores = {s: copy_scores(model, sae, s, tokenizer, **kw) for s, sae in saes.items()}
+    dec = lambda ts: [tokenizer.decode([t]) for t in ts[:12]]
+    rep = {s: dict(counts=c.summary(), **{k: [dict(feature=f, first=round(float(c.first[f]), 4), later=round(float(c.later[f]), 4), tokens=dec(c.tokens[f]))
+                                               for f in c.features(k)] for k in ('duplicate', 'once')}) for s, c in scores.items()}
+    return scores, rep
+
+def add_features_args(p):
+    "Arguments of `mamba-sae features`"
+    p.add_argument('--model', default='tiny', help="hub id, checkpoint directory or 'tiny'")
+    p.add_argument('--saes', default='output', help="'output' or 'input' (the tiny model's shipped SAEs) or a folder of SAEs")
+    p.add_argument('--circuit', default=None, help="circuit.json from mamba-sae circuit: show its features")
+    p.add_argument('--features', default=None, help="site:index,site:index,... to show")
+    p.add_argument('--top', type=int, default=8, help="features per site (the circuit's first ones, or the most active)")
+    p.add_argument('--corpus', default=None, help="text corpus for the top examples (.txt/.jsonl/dir/hub name); default for tiny: its generator")
+    p.add_argument('--tokens', type=int, default=65536, help="tokens of corpus to scan")
+    p.add_argument('--k', type=int, default=20, help="top examples per feature")
+    p.add_argument('--no-progress', action='store_true')
+    p.add_argument('--out', required=True)
+    return p
+
+def _load_model_saes(model_name:str, saes_arg:str):
+    from mamba_sae.sae import load_saes
+    if model_name == 'tiny':
+        from mamba_sae.tiny import load_tiny, load_tiny_saes
+        model, tok = load_tiny()
+        return model, tok, (load_tiny_saes(saes_arg) if saes_arg in ('output', 'input') else load_saes(saes_arg))
+    from mamba_sae.model import HookedMamba
+    if saes_arg in ('output', 'input'): raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' (train them with mamba-sae train-saes)")
+    model = HookedMamba.from_pretrained(model_name)
+    return model, model.tokenizer, load_saes(saes_arg)
+
+def run_features(args)->dict:
+    "Dashboards for chosen features and a copy-feature report (see `add_features_args`)"
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    model, tok, saes = _load_model_saes(args.model, args.saes)
+    if args.circuit:
+        feats = [(s, j) for s, j in json.loads(Path(args.circuit).read_text())['features'] if j is not None]
+    elif args.features: feats = parse_feature_list(args.features)
+    else: feats = None
+    if feats is not None:
+        bad = sorted({s for s, _ in feats} - set(saes))
+        if bad: raise ValueError(f"features at sites {bad} have no SAE here; SAE sites: {list(saes)}")
+    seq_len = 128
+    if args.corpus:
+        from mamba_sae.data import text_corpus
+        corpus = text_corpus(args.corpus, tok, seq_len, max_chunks=max(args.tokens // seq_len, 1))
+    elif args.model == 'tiny':
+        from mamba_sae.tiny import tiny_corpus
+        corpus = tiny_corpus(tok, args.tokens, seq_len, seed=12345)
+    else: raise ValueError("--corpus is needed for a model other than 'tiny'")
+    if not torch.is_tensor(corpus): corpus = torch.stack(list(corpus))   # one pass per site reads it again
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    sites = list(dict.fromkeys(s for s, _ in feats)) if feats is not None else list(saes)
+    links = []
+    for s in sites:
+        top = top_activations(model, saes[s], s, corpus, k=args.k, progress=not args.no_progress)
+        fs = [j for s2, j in feats if s2 == s][:args.top] if feats is not None else top.values[:, 0].argsort(descending=True)[:args.top].tolist()
+        save_dashboards(top, fs, tok, out / 'dashboards' / s, model, saes[s])
+        links.append(f'<li><a href="{s}/index.html">{s}</a>: {len(fs)} features</li>')
+    index = _PAGE.format(title='feature dashboards', body=f'<h2>Feature dashboards</h2><ul>{"".join(links)}</ul>')
+    atomic_write(out / 'dashboards' / 'index.html', lambda p: Path(p).write_text(index))
+    scores, rep = copy_report(model, saes, tok)
+    atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
+    md = ['| site | duplicate | once | neither | example duplicate feature (tokens) |', '|---|---|---|---|---|']
+    for s, r in rep.items():
+        ex = f"#{r['duplicate'][0]['feature']} ({', '.join(r['duplicate'][0]['tokens'][:5])})" if r['duplicate'] else '-'
+        md.append(f"| {s} | {r['counts']['duplicate']} | {r['counts']['once']} | {r['counts']['neither']} | {ex} |")
+    atomic_write(out / 'copy_report.md', lambda p: Path(p).write_text('\n'.join(md) + '\n'))
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, kind in zip(axs, ('duplicate', 'once')):
+        s, f, words = sharpest_copy_feature(model, saes, scores, tok, kind)
+        if s is None: ax.set_title(f'no {kind} feature found'); continue
+        plot_repeat_pattern(model, saes[s], s, tok, f, words, ax=ax); ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
+    fig.tight_layout(); fig.savefig(out / 'repeat_patterns.png', dpi=110); plt.close(fig)
+    print(f"dashboards for {len(sites)} sites -> {out / 'dashboards' / 'index.html'}")
+    print('\n'.join(md))
+    return rep
