@@ -12,7 +12,7 @@ import torch
 from .model import HookedMamba, MambaConfig
 
 # %% auto #0
-__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'cmd_features', 'main']
+__all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'cmd_features', 'cmd_demo', 'main']
 
 # %% ../nbs/10_cli.ipynb #161d9974
 def load_model(name:str, # hub id, checkpoint directory, 'tiny' or 'random-tiny'
@@ -72,6 +72,17 @@ def cmd_features(args):
     return run_features(args)
 
 # %% ../nbs/10_cli.ipynb #31463ce7
+def cmd_demo(args):
+    "Run the method end to end and write the report (see `mamba_sae.demo.run_demo`)"
+    from mamba_sae.demo import run_demo
+    r = run_demo(args.out, args.model, args.saes, args.input_saes, args.corpus, n=args.n, seed=args.seed, target=args.target,
+                 steps=args.steps, tokens=args.tokens, progress=not args.no_progress)
+    c = r['circuit']
+    print(f"IOI circuit: {c['n_features']} features of {c['n_candidates']} reach {c['achieved']:.3f} (target {c['target']}); "
+          f"{c['held_out']:.3f} on a fresh seed; {r['seconds']:.0f} s -> {Path(args.out) / 'report.html'}")
+    return r
+
+# %% ../nbs/10_cli.ipynb #6adf2e02
 def main(argv=None):
     "Entry point of the `mamba-sae` command"
     p = argparse.ArgumentParser(prog='mamba-sae', description="Sparse-feature circuits in Mamba language models")
@@ -96,5 +107,18 @@ def main(argv=None):
     from mamba_sae.features import add_features_args
     fe = add_features_args(sub.add_parser('features', help="feature dashboards (top activating examples) and a copy-feature report"))
     fe.set_defaults(fn=cmd_features)
+    de = sub.add_parser('demo', help="the whole method end to end (IOI circuit, ablation table, dashboards, copy features) as report.html")
+    de.add_argument('--model', default='tiny', help="'tiny' or a hub id / checkpoint directory (then --saes and --corpus)")
+    de.add_argument('--saes', default=None, help="folder of output-site SAEs (needed unless --model tiny)")
+    de.add_argument('--input-saes', default=None, help="folder of input-site SAEs for the ablation table's input row")
+    de.add_argument('--corpus', default=None, help="text corpus for the features' top activations (needed unless --model tiny)")
+    de.add_argument('--n', type=int, default=100, help="IOI prompt pairs")
+    de.add_argument('--seed', type=int, default=0)
+    de.add_argument('--target', type=float, default=0.8)
+    de.add_argument('--steps', type=int, default=10)
+    de.add_argument('--tokens', type=int, default=65536, help="tokens of text for the top activations")
+    de.add_argument('--no-progress', action='store_true')
+    de.add_argument('--out', required=True)
+    de.set_defaults(fn=cmd_demo)
     args = p.parse_args(argv)
     args.fn(args)
