@@ -217,10 +217,11 @@ def geometric_median(x:torch.Tensor, # [N, d] points
 
 # %% ../nbs/04_sae.ipynb #4a825781
 def atomic_write(path, write_fn):
-    "Call write_fn(tmp_path) on a temporary file beside `path`, then rename it to `path`"
+    "Call write_fn(tmp_path) on a temporary file beside `path`, then rename it to `path` (with the usual umask permissions)"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    try: write_fn(tmp); os.replace(tmp, path)
+    umask = os.umask(0); os.umask(umask)
+    try: write_fn(tmp); os.chmod(tmp, 0o666 & ~umask); os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
 
