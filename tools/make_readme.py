@@ -16,7 +16,7 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
         src = ''.join(c['source'])
         if c['cell_type'] == 'markdown':
             if src.startswith('---'): continue  # front matter
-            out.append(src)
+            out.append(src.replace('](images/', '](nbs/images/'))  # README sits at the root, the images in nbs/
         elif c['cell_type'] == 'code':
             lines = src.splitlines()
             if any(l.strip() in ('#| hide', '#|hide') for l in lines): continue
