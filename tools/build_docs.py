@@ -88,7 +88,7 @@ pre,code{font-family:'SFMono-Regular',Menlo,Consolas,monospace;font-size:13px}
 .input_area pre,.output_area pre{margin:0;padding:8px 10px;overflow-x:auto}
 .input_area{background:#f6f8fa;border:1px solid #e1e4e8;border-radius:5px;margin:10px 0 2px}
 .output_area pre{background:#fff;border-left:3px solid #e1e4e8}
-.output_area img{max-width:100%;height:auto}
+.output_area img,main img{max-width:100%;height:auto}
 .prompt{display:none}
 .api{border-left:4px solid #8fa7ff;background:#fafbff;padding:2px 14px;margin:18px 0}
 .api hr{display:none} .api h3,.api h4{margin:8px 0 4px}
