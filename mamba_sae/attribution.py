@@ -8,7 +8,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/attribution.html.md"""
 from __future__ import annotations
 from contextlib import contextmanager
 from fastcore.basics import patch
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import torch
 from .data import PatchingDataset, logit_diff
 from .train import check_saes, _site_layer

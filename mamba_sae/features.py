@@ -7,11 +7,10 @@ Docs: https://mamba-sae.github.io/mamba-sae/features.html.md"""
 # %% ../nbs/08_features.ipynb #451862fb
 from __future__ import annotations
 import html, json, math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from fastcore.basics import patch
 from .sae import TopKSAE, atomic_write
 from .train import check_saes, _site_layer
 

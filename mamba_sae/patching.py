@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/patching.html.md"""
 
 # %% ../nbs/09_patching.ipynb #3ec46636
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import torch
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .attribution import site_values, task_logit_diffs, _edge_scores, _edge_name

@@ -7,7 +7,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/search.html.md"""
 # %% ../nbs/07_search.ipynb #ed0c629a
 from __future__ import annotations
 import json, math, warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from fastcore.basics import patch

@@ -7,7 +7,7 @@ it natively, so the site needs no script and no network), links to notebooks poi
 A sidebar in pipeline order and one stylesheet complete the site. Run `bash tools/build-docs`
 (it runs nbdev-proc-nbs first); `nbdev-docs` keeps working wherever Quarto is installed.
 """
-import html, json, os, re, shutil, sys
+import html, os, re, shutil, sys
 from pathlib import Path
 import nbformat, yaml
 from nbconvert import HTMLExporter
