@@ -4,7 +4,7 @@ and that every internal link resolves. Screenshots go to _docs/_screenshots/.
 
 Needs Debian's chromium and playwright (the CI installs both; elsewhere the test is skipped unless
 MAMBA_SAE_REQUIRE_BROWSER=1, which turns a missing browser into a failure)."""
-import functools, http.server, os, shutil, subprocess, threading
+import functools, http.server, os, shutil, subprocess, sys, threading
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 import pytest
@@ -29,7 +29,8 @@ def _browser_or_skip():
 @pytest.fixture(scope='module')
 def site():
     _browser_or_skip()
-    r = subprocess.run(['bash', str(root / 'tools' / 'build-docs')], cwd=root, capture_output=True, text=True, timeout=900)
+    env = {**os.environ, 'PATH': f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # this venv's nbdev and python
+    r = subprocess.run(['bash', str(root / 'tools' / 'build-docs')], cwd=root, capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     docs = root / '_docs'
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(docs))
