@@ -11,8 +11,9 @@ blocks after it (start_at_layer) with the unembedding at the last position (this
 where a pass costs what its arithmetic costs at any batch size).
 Usage: python bench/bench_attribution.py [--n 8 60] [--steps 10] [--kind output] [--batch-size 1024]
 """
-import argparse, time
+import argparse
 import torch
+from _timing import best
 from mamba_sae.tiny import load_tiny, load_tiny_saes
 from mamba_sae.data import ioi_dataset, logit_diff
 from mamba_sae.attribution import attribute, site_values
@@ -31,12 +32,6 @@ def sequential_ig(model, saes, ds, steps):
             g += gx / steps
         out[s] = ((vc.f[s] - vk.f[s]) * (g @ sae.W_dec.detach().T)).sum((0, 1))
     return out
-
-def best(fn, repeats):
-    r = fn(); ts = []
-    for _ in range(repeats):
-        t = time.perf_counter(); r = fn(); ts.append(time.perf_counter() - t)
-    return min(ts), r
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()

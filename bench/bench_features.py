@@ -9,16 +9,11 @@ and a top-k over 16384 latents) costs more than the whole 4-layer model, so the 
 real models (d_model 768+, hundreds of millions of parameters) the model dominates again.
 Usage: python bench/bench_features.py [--site blocks.3.hook_out_proj] [--seqs 256] [--k 20] [--batch-size 32] [--d-sae 16384]
 """
-import argparse, time
+import argparse
 import torch
+from _timing import best
 from mamba_sae.tiny import load_tiny, load_tiny_saes, tiny_corpus
 from mamba_sae.features import top_activations
-
-def best(fn, repeats):
-    fn(); ts = []
-    for _ in range(repeats):
-        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
-    return min(ts)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
@@ -36,8 +31,8 @@ if __name__ == '__main__':
     def plain():
         with torch.no_grad():
             for i in range(0, len(corpus), a.batch_size): model(corpus[i:i + a.batch_size])
-    tf = best(plain, a.repeats)
-    tt = best(lambda: top_activations(model, sae, a.site, corpus, k=a.k, batch_size=a.batch_size, progress=False), a.repeats)
+    tf = best(plain, a.repeats)[0]
+    tt = best(lambda: top_activations(model, sae, a.site, corpus, k=a.k, batch_size=a.batch_size, progress=False), a.repeats)[0]
     n = corpus.numel()
     print(f"shape: tiny model, site {a.site}, d_sae={sae.d_sae}, {a.seqs} x 128 tokens, batch {a.batch_size}, k {a.k}, threads={torch.get_num_threads()}")
     print(f"plain forward {n / tf:,.0f} tok/s | top_activations {n / tt:,.0f} tok/s | ratio {tf / tt:.2f} (of a plain forward's throughput)")

@@ -5,8 +5,9 @@ of FVU (+ AuxK/32 with --dead, a share of latents marked dead). Prints the time 
 --repeats), the ratio, and the largest differences of loss and gradients between the two.
 Usage: python bench/bench_sae.py [--d-in 768] [--d-sae 24576] [--k 32] [--tokens 2048] [--dead 0.0]
 """
-import argparse, time
+import argparse
 import torch
+from _timing import best
 from mamba_sae.sae import TopKSAE, dense_reference_losses
 
 def step(sae, x, dead, sparse):
@@ -15,12 +16,6 @@ def step(sae, x, dead, sparse):
     else: fvu, aux = dense_reference_losses(sae, x, dead)
     (fvu + aux / 32).backward()
     return fvu.item(), aux.item(), [p.grad.clone() for p in sae.parameters()]
-
-def best(fn, repeats):
-    fn(); ts = []
-    for _ in range(repeats):
-        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
-    return min(ts)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
@@ -35,7 +30,7 @@ if __name__ == '__main__':
     dead = (torch.rand(a.d_sae) < a.dead) if a.dead > 0 else None
     s, d = step(sae, x, dead, True), step(sae, x, dead, False)
     gdiff = max(((gs - gd).abs().max() / gd.abs().max().clamp(min=1e-30)).item() for gs, gd in zip(s[2], d[2]))
-    ts, td = best(lambda: step(sae, x, dead, True), a.repeats), best(lambda: step(sae, x, dead, False), a.repeats)
+    ts, td = best(lambda: step(sae, x, dead, True), a.repeats)[0], best(lambda: step(sae, x, dead, False), a.repeats)[0]
     print(f"shape: d_in={a.d_in} d_sae={a.d_sae} k={a.k} tokens={a.tokens} dead={a.dead} threads={torch.get_num_threads()}")
     print(f"loss sparse fvu={s[0]:.6f} aux={s[1]:.6f} | dense fvu={d[0]:.6f} aux={d[1]:.6f}; max rel grad diff {gdiff:.2e}")
     print(f"step time sparse {ts*1e3:.0f} ms, dense {td*1e3:.0f} ms; speed-up {td/ts:.2f}x")

@@ -40,10 +40,10 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
-    from mamba_sae.data import ioi_dataset, accuracy, logit_diff, text_corpus
+    from mamba_sae.data import ioi_dataset, accuracy, logit_diff
     from mamba_sae.attribution import attribute, plot_attribution
-    from mamba_sae.search import rank_features, find_circuit, evaluate_set, faithfulness, faithfulness_curve, plot_faithfulness, ablation_study
-    from mamba_sae.features import top_activations, save_dashboards, feature_dashboard, copy_report, sharpest_copy_feature, plot_repeat_pattern
+    from mamba_sae.search import load_model_and_saes, rank_features, find_circuit, evaluate_set, faithfulness, faithfulness_curve, plot_faithfulness, ablation_study
+    from mamba_sae.features import text_tokens, top_activations, save_dashboards, feature_dashboard, copy_report, sharpest_copy_feature, plot_repeat_pattern
     from mamba_sae.patching import token_movement
     from mamba_sae.sae import load_saes
     out = Path(out_dir); (out / 'figures').mkdir(parents=True, exist_ok=True)
@@ -52,19 +52,15 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     def done(name):
         times[name] = round(time.time() - t0 - sum(times.values()), 1); stages.update(); stages.set_postfix_str(name)
     # 1. the model, its SAEs and the task
-    if model_name == 'tiny':
-        from mamba_sae.tiny import load_tiny, load_tiny_saes, tiny_corpus
-        model, tok = load_tiny()
-        saes = load_saes(saes_dir) if saes_dir else load_tiny_saes('output')
-        in_saes = load_saes(input_saes_dir) if input_saes_dir else load_tiny_saes('input')
-        text = tiny_corpus(tok, tokens, 128, seed=12345)
-    else:
-        from mamba_sae.model import HookedMamba
-        if not saes_dir: raise ValueError(f"{model_name}: pass saes_dir, a folder of output-site SAEs (train them with mamba-sae train-saes --sites output)")
-        if not corpus: raise ValueError(f"{model_name}: pass corpus (a .txt/.jsonl file, folder or hub dataset) for the features' top activations")
-        model = HookedMamba.from_pretrained(model_name); tok = model.tokenizer
-        saes, in_saes = load_saes(saes_dir), (load_saes(input_saes_dir) if input_saes_dir else None)
-        text = torch.stack(list(text_corpus(corpus, tok, 128, max_chunks=max(tokens // 128, 1))))
+    if model_name != 'tiny' and not saes_dir:
+        raise ValueError(f"{model_name}: pass saes_dir, a folder of output-site SAEs (train them with mamba-sae train-saes --sites output)")
+    model, tok, saes = load_model_and_saes(model_name, saes_dir and str(saes_dir))
+    if input_saes_dir: in_saes = load_saes(input_saes_dir)
+    elif model_name == 'tiny':
+        from mamba_sae.tiny import load_tiny_saes
+        in_saes = load_tiny_saes('input')
+    else: in_saes = None
+    text = text_tokens(model_name, tok, corpus, tokens)
     ds, fresh = ioi_dataset(tok, n, seed=seed), ioi_dataset(tok, n, seed=seed + 1)
     with torch.no_grad(): lc, lk = model(ds.clean), model(ds.corrupt)
     task = dict(prompts=len(ds), example=ds.clean_prompts[0], answer=tok.decode([int(ds.clean_answer[0])]),

@@ -18,7 +18,7 @@ from .train import check_saes, _site_layer
 __all__ = ['feature_acts', 'TopActivations', 'top_activations', 'tokens_html', 'logit_effects', 'Dashboard', 'feature_dashboard',
            'save_dashboards', 'FeatureBrowser', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
            'sharpest_copy_feature', 'induction_scores', 'parse_feature_list', 'copy_report', 'add_features_args',
-           'run_features']
+           'text_tokens', 'run_features']
 
 # %% ../nbs/08_features.ipynb #d6f6af6f
 def _check_site(model, sae:TopKSAE, site:str):
@@ -439,22 +439,23 @@ def add_features_args(p):
     p.add_argument('--out', required=True)
     return p
 
-def _load_model_saes(model_name:str, saes_arg:str):
-    from mamba_sae.sae import load_saes
+def text_tokens(model_name:str, tokenizer, corpus:str|None=None, # .txt/.jsonl file, folder or hub dataset; None: the tiny model's generator
+                n_tokens:int=65536, seq_len:int=128)->torch.Tensor:
+    "[n_seq, seq_len] tokens of text for top activations: from `corpus`, or the embedded model's own generator"
+    if corpus:
+        from mamba_sae.data import text_corpus
+        return torch.stack(list(text_corpus(corpus, tokenizer, seq_len, max_chunks=max(n_tokens // seq_len, 1))))
     if model_name == 'tiny':
-        from mamba_sae.tiny import load_tiny, load_tiny_saes
-        model, tok = load_tiny()
-        return model, tok, (load_tiny_saes(saes_arg) if saes_arg in ('output', 'input') else load_saes(saes_arg))
-    from mamba_sae.model import HookedMamba
-    if saes_arg in ('output', 'input'): raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' (train them with mamba-sae train-saes)")
-    model = HookedMamba.from_pretrained(model_name)
-    return model, model.tokenizer, load_saes(saes_arg)
+        from mamba_sae.tiny import tiny_corpus
+        return tiny_corpus(tokenizer, n_tokens, seq_len, seed=12345)
+    raise ValueError("--corpus is needed for a model other than 'tiny'")
 
 def run_features(args)->dict:
     "Dashboards for chosen features and a copy-feature report (see `add_features_args`)"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    model, tok, saes = _load_model_saes(args.model, args.saes)
+    from mamba_sae.search import load_model_and_saes
+    model, tok, saes = load_model_and_saes(args.model, args.saes)
     if args.circuit:
         feats = [(s, j) for s, j in json.loads(Path(args.circuit).read_text())['features'] if j is not None]
     elif args.features: feats = parse_feature_list(args.features)
@@ -462,15 +463,7 @@ def run_features(args)->dict:
     if feats is not None:
         bad = sorted({s for s, _ in feats} - set(saes))
         if bad: raise ValueError(f"features at sites {bad} have no SAE here; SAE sites: {list(saes)}")
-    seq_len = 128
-    if args.corpus:
-        from mamba_sae.data import text_corpus
-        corpus = text_corpus(args.corpus, tok, seq_len, max_chunks=max(args.tokens // seq_len, 1))
-    elif args.model == 'tiny':
-        from mamba_sae.tiny import tiny_corpus
-        corpus = tiny_corpus(tok, args.tokens, seq_len, seed=12345)
-    else: raise ValueError("--corpus is needed for a model other than 'tiny'")
-    if not torch.is_tensor(corpus): corpus = torch.stack(list(corpus))   # one pass per site reads it again
+    corpus = text_tokens(args.model, tok, args.corpus, args.tokens)   # a tensor: one pass per site reads it again
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     sites = list(dict.fromkeys(s for s, _ in feats)) if feats is not None else list(saes)
     links = []

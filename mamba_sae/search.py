@@ -17,8 +17,8 @@ from .attribution import Attribution, attribute, site_values, task_logit_diffs, 
 
 # %% auto #0
 __all__ = ['Ranking', 'rank_features', 'Patcher', 'evaluate_set', 'Circuit', 'find_circuit', 'faithfulness_curve',
-           'plot_faithfulness', 'faithfulness', 'AblationTable', 'ablation_study', 'task_dataset', 'add_circuit_args',
-           'run_circuit']
+           'plot_faithfulness', 'faithfulness', 'AblationTable', 'ablation_study', 'task_dataset',
+           'load_model_and_saes', 'add_circuit_args', 'run_circuit']
 
 # %% ../nbs/07_search.ipynb #8537b4c1
 @dataclass
@@ -298,6 +298,22 @@ def task_dataset(task:str, tokenizer, n:int=100, seed:int=0)->PatchingDataset:
     if task not in makers: raise ValueError(f"task must be one of {list(makers)}, got {task!r}")
     return makers[task](tokenizer, n, seed=seed)
 
+def load_model_and_saes(model_name:str, # hub id, checkpoint directory or 'tiny'
+                        saes:str|None=None, # a folder of SAEs, or 'output' / 'input' for the embedded model's shipped ones
+                        default_kind:str='output'): # the shipped SAEs used for 'tiny' when `saes` is not given
+    "(model, tokenizer, {site: TopKSAE}) that a `--model` and a `--saes` argument name"
+    from mamba_sae.model import HookedMamba
+    from mamba_sae.sae import load_saes
+    saes = saes or (default_kind if model_name == 'tiny' else None)
+    if not saes: raise ValueError("--saes DIR is needed for a model other than 'tiny' (train them with mamba-sae train-saes)")
+    if saes in ('output', 'input'):
+        if model_name != 'tiny': raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' (train them with mamba-sae train-saes)")
+        from mamba_sae.tiny import load_tiny_saes
+        found = load_tiny_saes(saes)
+    else: found = load_saes(saes)
+    model = HookedMamba.from_pretrained(model_name)
+    return model, model.tokenizer, found
+
 def add_circuit_args(p):
     "Arguments of `mamba-sae circuit`"
     p.add_argument('--model', default='tiny', help="hub id, checkpoint directory or 'tiny'")
@@ -324,17 +340,9 @@ def run_circuit(args)->Circuit:
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mamba_sae.attribution import plot_attribution
-    from mamba_sae.sae import load_saes, atomic_write
+    from mamba_sae.sae import atomic_write
     _check_target(args.target)
-    if args.model == 'tiny':
-        from mamba_sae.tiny import load_tiny, load_tiny_saes
-        model, tok = load_tiny()
-        saes = load_saes(args.saes) if args.saes else load_tiny_saes(args.site)
-    else:
-        from mamba_sae.model import HookedMamba
-        if not args.saes: raise ValueError("--saes DIR is needed for a model other than 'tiny' (train them with mamba-sae train-saes)")
-        model = HookedMamba.from_pretrained(args.model); tok = model.tokenizer
-        saes = load_saes(args.saes)
+    model, tok, saes = load_model_and_saes(args.model, args.saes, args.site)
     excl = tuple(int(l) for l in args.exclude_layers.split(',') if l.strip())
     ds = task_dataset(args.task, tok, args.n, args.seed)
     attr = attribute(model, saes, ds, args.method, args.steps, edges=args.edges, batch_size=args.batch_size, progress=not args.no_progress)
