@@ -367,4 +367,13 @@ def selective_scan(u, delta, A, B, C, D=None,
             raise RuntimeError(f"scan impl 'cpu' needs float32/bfloat16 CPU tensors, d_state <= 64 and a built kernel ({_kernel_error or 'ok'})")
         return selective_scan_cpu(u, delta, A, B, C, D)
     if impl == 'auto' and kernel_ok and cpu_kernel() is not None: return selective_scan_cpu(u, delta, A, B, C, D)
+    if impl == 'auto' and u.is_cuda: _warn_no_cuda_kernel()
     return selective_scan_chunked(u, delta, A, B, C, D)
+
+_warned = []
+def _warn_no_cuda_kernel():
+    "Warn, once per process, that CUDA tensors go through the chunked PyTorch scan"
+    if _warned: return
+    _warned.append(True)
+    warnings.warn("mamba-ssm is not installed: CUDA tensors use the chunked PyTorch scan, about 6x slower than "
+                  "mamba-ssm's kernel for a whole forward on an H100; pip install 'mamba-sae[gpu]'", stacklevel=3)
