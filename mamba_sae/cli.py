@@ -95,7 +95,7 @@ def main(argv=None):
     info.set_defaults(fn=cmd_info)
     tt = sub.add_parser('train-tiny', help="retrain the embedded default model (tokenizer + 4-layer Mamba) from scratch")
     tt.add_argument('--out', required=True, help="directory to write the checkpoint to")
-    tt.add_argument('--steps', type=int, default=3000)
+    tt.add_argument('--steps', type=int, default=4000, help="training steps (the shipped model: 4000, the first 1000 on induction segments only)")
     tt.add_argument('--seed', type=int, default=0)
     tt.set_defaults(fn=cmd_train_tiny)
     from mamba_sae.train import add_train_args

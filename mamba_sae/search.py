@@ -200,6 +200,10 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     lo, hi = 0, len(ranking)
     if at(hi) < target:
         warnings.warn(f"even all {hi} candidates reach only {curve[hi]:.3f} < target {target}: returning them all")
+    elif at(0) >= target:
+        warnings.warn(f"the empty set already reaches {curve[0]:.3f} >= target {target}: the sites left out of the search "
+                      f"(not in {ranking.sites}) carry the behaviour; include them (e.g. exclude_layers=())")
+        hi = 0
     else:
         while hi - lo > 1:
             mid = (lo + hi) // 2

@@ -15,7 +15,7 @@ from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJ
                             word_token_ids, ioi_dataset, copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
 
 # %% auto #0
-__all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text', 'generate_corpus', 'training_stream', 'tiny_corpus', 'evaluate_tasks', 'train_tiny', 'write_model_card', 'load_tiny', 'load_tiny_saes']
+__all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text', 'generate_corpus', 'induction_segment', 'training_stream', 'tiny_corpus', 'evaluate_tasks', 'train_tiny', 'write_model_card', 'load_tiny', 'load_tiny_saes']
 
 # %% ../nbs/03_tiny.ipynb #db6ec4cd
 TOPICS = {
@@ -66,8 +66,23 @@ def generate_corpus(n_docs:int, seed:int=0, ioi_share:float=0.4)->list[str]:
     return [ioi_story(rng) if rng.random() < ioi_share else topic_text(rng) for _ in range(n_docs)]
 
 # %% ../nbs/03_tiny.ipynb #38f5b1c0
-def training_stream(tokenizer, seed:int=0, copy_share:float=0.2, induction_share:float=0.25):
-    "Endless iterator of token ids: documents, copy segments and induction segments, EOS-separated"
+def induction_segment(rng:random.Random, pool:list,
+                      n_words:tuple=(8, 50), # range of the number of single random words
+                      n_pairs:tuple=(1, 3),  # range of the number of recurring pairs "A B"
+                      repeats:tuple=(2, 3))->list: # range of each pair's number of occurrences
+    "Random words from `pool` among which a few pairs \"A B\" recur: every later A is followed by its B"
+    n, k = rng.randint(*n_words), rng.randint(*n_pairs)
+    toks = rng.sample(pool, n + 2 * k)
+    items = [[t] for t in toks[2 * k:]] + [toks[2 * i:2 * i + 2] for i in range(k) for _ in range(rng.randint(*repeats))]
+    rng.shuffle(items)
+    return [t for it in items for t in it]
+
+DENSE_INDUCTION = dict(n_words=(5, 25), n_pairs=(3, 8), repeats=(2, 4))
+
+def training_stream(tokenizer, seed:int=0, copy_share:float=0.3, induction_share:float=0.1, dense_share:float=0.15):
+    "Endless iterator of token ids: documents, copy segments, sparse and dense induction segments, EOS-separated"
+    if min(copy_share, induction_share, dense_share) < 0 or copy_share + induction_share + dense_share > 1:
+        raise ValueError(f"shares must be >= 0 and sum to at most 1, got copy {copy_share}, induction {induction_share}, dense {dense_share}")
     rng, eos, pool = random.Random(seed), tokenizer.eos_token_id, word_token_ids(tokenizer)
     doc_rng = random.Random(seed + 1)
     while True:
@@ -75,13 +90,8 @@ def training_stream(tokenizer, seed:int=0, copy_share:float=0.2, induction_share
         if r < copy_share:
             seq = rng.sample(pool, rng.randint(3, 9))
             seg = seq * rng.randint(2, 4)
-        elif r < copy_share + induction_share:
-            # random words in which a few bigrams "A B" recur: every later A is followed by its B
-            n, k = rng.randint(8, 50), rng.randint(1, 3)
-            toks = rng.sample(pool, n + 2 * k)
-            items = [[t] for t in toks[2 * k:]] + [toks[2 * i:2 * i + 2] for i in range(k) for _ in range(rng.randint(2, 3))]
-            rng.shuffle(items)
-            seg = [t for it in items for t in it]
+        elif r < copy_share + induction_share: seg = induction_segment(rng, pool)
+        elif r < copy_share + induction_share + dense_share: seg = induction_segment(rng, pool, **DENSE_INDUCTION)
         else:
             d = ioi_story(doc_rng) if doc_rng.random() < 0.4 else topic_text(doc_rng)
             seg = tokenizer(d, add_special_tokens=False)['input_ids']
@@ -95,7 +105,7 @@ def tiny_corpus(tokenizer, n_tokens:int, seq_len:int=128, seed:int=0)->torch.Ten
     return torch.tensor([next(it) for _ in range(n_seq * seq_len)]).view(n_seq, seq_len)
 
 # %% ../nbs/03_tiny.ipynb #b75d5ca8
-TINY_CONFIG = dict(d_model=128, n_layer=4, d_state=16, d_conv=4, expand=2, pad_vocab_size_multiple=8)
+TINY_CONFIG = dict(d_model=128, n_layer=4, d_state=32, d_conv=4, expand=2, pad_vocab_size_multiple=8)
 
 def evaluate_tasks(model, tokenizer, n:int=100, seed:int=1000)->dict:
     "Accuracy and logit differences of `model` on every IOI format, copy and induction (held-out seed)"
@@ -111,8 +121,10 @@ def evaluate_tasks(model, tokenizer, n:int=100, seed:int=1000)->dict:
     return out
 
 # %% ../nbs/03_tiny.ipynb #e381aec2
-def train_tiny(out_dir=None, steps:int=3000, batch_size:int=32, seq_len:int=128, lr:float=3e-3, seed:int=0,
-               vocab_size:int=2048, log_every:int=250, **cfg_overrides):
+def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128, lr:float=3e-3, seed:int=0,
+               vocab_size:int=2048, log_every:int=250,
+               induction_warmup:int=1000, # the first steps read dense induction segments only
+               **cfg_overrides):
     "Train the tokenizer and the tiny Mamba from scratch; save it with a model card to `out_dir` if given; return (model, tokenizer, log)"
     from tqdm.auto import tqdm
     torch.manual_seed(seed); torch.set_flush_denormal(True)
@@ -124,9 +136,11 @@ def train_tiny(out_dir=None, steps:int=3000, batch_size:int=32, seq_len:int=128,
     warm = min(200, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     stream, log, t0 = training_stream(tok, seed=seed + 7), [], time.time()
+    warmup_stream = training_stream(tok, seed=seed + 11, copy_share=0, induction_share=0, dense_share=1)
     pbar = tqdm(range(steps), desc='train-tiny')
     for step in pbar:
-        batch = torch.tensor([next(stream) for _ in range(batch_size * (seq_len + 1))]).view(batch_size, seq_len + 1)
+        src = warmup_stream if step < induction_warmup else stream
+        batch = torch.tensor([next(src) for _ in range(batch_size * (seq_len + 1))]).view(batch_size, seq_len + 1)
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True); loss.backward()
@@ -141,7 +155,8 @@ def train_tiny(out_dir=None, steps:int=3000, batch_size:int=32, seq_len:int=128,
     if out_dir is not None:
         model.save_pretrained(out_dir)
         write_model_card(out_dir, log, evaluate_tasks(model, tok, n=200, seed=5000), steps=steps, seed=seed,
-                         batch_size=batch_size, seq_len=seq_len, lr=lr, vocab_size=vocab_size, **cfg_overrides)
+                         batch_size=batch_size, seq_len=seq_len, lr=lr, vocab_size=vocab_size,
+                         induction_warmup=induction_warmup, **cfg_overrides)
     return model, tok, log
 
 # %% ../nbs/03_tiny.ipynb #a3419453

@@ -13,7 +13,7 @@ from mamba_sae.features import copy_scores, sharpest_copy_feature, plot_repeat_p
 torch.manual_seed(0)
 model, tok = load_tiny(); saes = load_tiny_saes('output')
 ds = ioi_dataset(tok, 100, seed=0)
-ranking = rank_features(attribute(model, saes, ds, 'ig', 10, progress=False))
+ranking = rank_features(attribute(model, saes, ds, 'ig', 10, progress=False), exclude_layers=())  # the tiny model does much of IOI in layer 0
 circuit = find_circuit(model, saes, ds, ranking, 0.8)
 scores = {s: copy_scores(model, sae, s, tok) for s, sae in saes.items()}
 fig, axs = plt.subplots(1, 3, figsize=(15, 3.6))
