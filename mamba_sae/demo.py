@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/demo.html.md"""
 
 # %% ../nbs/10a_demo.ipynb #908e7a85
 from __future__ import annotations
-import base64, html, io, json, time, warnings
+import base64, html, io, json, time
 from pathlib import Path
 import torch
 from .sae import atomic_write
@@ -76,15 +76,8 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
                 f'positive = supports the clean answer.</p><img src="{_png(fig)}">'))
     done('attribution')
     # 3. the circuit
-    ranking, note = rank_features(attr), ''
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        c = find_circuit(model, saes, ds, ranking, target)
-    if c.n_features == 0 and c.reached:  # the excluded layer 0 alone keeps the target: search it too
-        note = (f" With layer 0 left out of the search (and computing as usual) the empty set already kept {c.achieved:.3f}: "
-                f"this model does the task largely in layer 0, so the search below includes it.")
-        ranking = rank_features(attr, exclude_layers=())
-        c = find_circuit(model, saes, ds, ranking, target)
+    ranking = rank_features(attr)
+    c = find_circuit(model, saes, ds, ranking, target)
     held = evaluate_set(model, saes, fresh, c.features, sites=ranking.sites)
     fc = faithfulness(model, saes, ds, c.features, sites=ranking.sites)
     curve = faithfulness_curve(model, saes, ds, ranking)
@@ -95,7 +88,7 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     dips = f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone'] else " The curve is monotone on this grid."
     sec.append(('The circuit', f'<p><b>{c.n_features} features</b> of {c.n_candidates} candidates keep a normalized logit difference of '
                 f'{c.achieved:.3f} (target {target}), found in {c.evaluations} patched runs. On IOI prompts drawn with a fresh seed the same '
-                f'features keep {held:.3f}. Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.{dips}{note}</p>'
+                f'features keep {held:.3f}. Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.{dips}</p>'
                 f'<img src="{_png(ax.figure)}">'))
     done('circuit')
     # 4. the ablation table

@@ -168,11 +168,16 @@ class Circuit:
     def n_edges(self)->int: return len(self.features) - self.n_features
     @property
     def reached(self)->bool: return self.achieved >= self.target
+    @property
+    def empty(self)->float|None:
+        "Normalized logit difference with no searched node kept (what the sites left out carry), if the search evaluated it"
+        return dict(self.curve).get(0)
 
     def __repr__(self):
         e = f", edges={self.n_edges}" if self.n_edges else ""
+        z = f", empty set={self.empty:.3f}" if self.empty is not None else ""
         return (f"Circuit(features={self.n_features}{e} of {self.n_candidates}, achieved={self.achieved:.3f}, "
-                f"target={self.target}, evaluations={self.evaluations})")
+                f"target={self.target}{z}, evaluations={self.evaluations})")
 
     def to_json(self)->dict:
         "The circuit as a JSON-ready dict (features as [site, index] pairs; edges have index null)"

@@ -80,22 +80,22 @@ def induction_segment(rng:random.Random, pool:list,
 DENSE_INDUCTION = dict(n_words=(5, 25), n_pairs=(3, 8), repeats=(2, 4))
 
 def training_stream(tokenizer, seed:int=0, copy_share:float=0.3, induction_share:float=0.1, dense_share:float=0.15):
-    "Endless iterator of token ids: documents, copy segments, sparse and dense induction segments, EOS-separated"
+    "Endless iterator of token ids: documents, copy segments, sparse and dense induction segments (EOS after all but copy)"
     if min(copy_share, induction_share, dense_share) < 0 or copy_share + induction_share + dense_share > 1:
         raise ValueError(f"shares must be >= 0 and sum to at most 1, got copy {copy_share}, induction {induction_share}, dense {dense_share}")
     rng, eos, pool = random.Random(seed), tokenizer.eos_token_id, word_token_ids(tokenizer)
     doc_rng = random.Random(seed + 1)
     while True:
-        r = rng.random()
-        if r < copy_share:
+        r, end = rng.random(), [eos]
+        if r < copy_share:  # no EOS after a copy segment: EOS must not be the safe guess inside a repeat
             seq = rng.sample(pool, rng.randint(3, 9))
-            seg = seq * rng.randint(2, 4)
+            seg, end = seq * rng.randint(2, 4), []
         elif r < copy_share + induction_share: seg = induction_segment(rng, pool)
         elif r < copy_share + induction_share + dense_share: seg = induction_segment(rng, pool, **DENSE_INDUCTION)
         else:
             d = ioi_story(doc_rng) if doc_rng.random() < 0.4 else topic_text(doc_rng)
             seg = tokenizer(d, add_special_tokens=False)['input_ids']
-        yield from seg + [eos]
+        yield from seg + end
 
 def tiny_corpus(tokenizer, n_tokens:int, seq_len:int=128, seed:int=0)->torch.Tensor:
     "[n_seq, seq_len] tokens from the tiny model's training distribution (n_seq = n_tokens // seq_len)"
