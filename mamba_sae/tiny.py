@@ -127,13 +127,14 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
                **cfg_overrides):
     "Train the tokenizer and the tiny Mamba from scratch; save it with a model card to `out_dir` if given; return (model, tokenizer, log)"
     from tqdm.auto import tqdm
+    if steps < 1: raise ValueError(f"steps must be a positive number of optimizer steps, got {steps}")
     torch.manual_seed(seed); torch.set_flush_denormal(True)
     tok = train_tokenizer(generate_corpus(20000, seed=seed), vocab_size=vocab_size)
     cfg = MambaConfig(vocab_size=len(tok), **{**TINY_CONFIG, **cfg_overrides})
     model = HookedMamba(cfg, tokenizer=tok)
     model.init_weights(seed=seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
-    warm = min(200, steps // 10)
+    warm = max(1, min(200, steps // 10))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     stream, log, t0 = training_stream(tok, seed=seed + 7), [], time.time()
     warmup_stream = training_stream(tok, seed=seed + 11, copy_share=0, induction_share=0, dense_share=1)
@@ -155,12 +156,12 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
     if out_dir is not None:
         model.save_pretrained(out_dir)
         write_model_card(out_dir, log, evaluate_tasks(model, tok, n=200, seed=5000), steps=steps, seed=seed,
-                         batch_size=batch_size, seq_len=seq_len, lr=lr, vocab_size=vocab_size,
-                         induction_warmup=induction_warmup, **cfg_overrides)
+                         config={k: getattr(cfg, k) for k in TINY_CONFIG}, batch_size=batch_size, seq_len=seq_len,
+                         lr=lr, vocab_size=vocab_size, induction_warmup=induction_warmup)
     return model, tok, log
 
 # %% ../nbs/03_tiny.ipynb #a3419453
-def write_model_card(out_dir, log:list, metrics:dict, steps:int, seed:int, **recipe):
+def write_model_card(out_dir, log:list, metrics:dict, steps:int, seed:int, config:dict=TINY_CONFIG, **recipe):
     "Write README.md (model card) and metrics.json for a trained tiny model in `out_dir`"
     out_dir = Path(out_dir)
     rows = '\n'.join(f"| {k} | {v['acc']:.3f} | {v['clean_ld']:.2f} | {v['corrupt_ld']:.2f} |" for k, v in metrics.items())
@@ -171,7 +172,7 @@ a generated corpus: topic text (food, weather, sports, music, space, animals, sc
 numbers, lists, repeated phrases, three-name and two-name IOI stories, and token-level copy and
 induction segments. Tokenizer: byte-level BPE trained on the same generator (`tokenizer.json`).
 
-Config: {json.dumps(TINY_CONFIG)}; recipe: {json.dumps(recipe)}.
+Config: {json.dumps(config)}; recipe: {json.dumps(recipe)}.
 Training took {log[-1]['seconds'] / 60:.1f} minutes on 2 CPU cores; final training loss {log[-1]['loss']:.3f}.
 
 ## Held-out metrics (200 prompts per row, seeds never used in training)
