@@ -245,7 +245,7 @@ def forward(self:HookedMamba, input_ids:torch.Tensor, # [batch, pos] token ids (
             raise ValueError(f"input_ids must be integer token ids of shape [batch, pos], got {tuple(input_ids.shape)} {input_ids.dtype}")
         if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.cfg.d_vocab):
             raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), got [{int(input_ids.min())}, {int(input_ids.max())}]")
-        resid = self.hook_embed(self.embedding(input_ids))
+        resid = self.hook_embed(self.embedding(input_ids.to(self.embedding.weight.device)))  # token ids follow the model, as in TransformerLens
     if self.cfg.residual_in_fp32: resid = resid.float()
     for b in self.blocks[start:stop]: resid = b(resid, impl=self.scan_impl)
     if stop is not None: return resid

@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
 from .sae import TopKSAE, geometric_median, atomic_write
+from .hooks import _unknown_msg
 
 # %% auto #0
 __all__ = ['SITE_KINDS', 'layer_sites', 'check_sites', 'check_saes', 'TrainConfig', 'site_activations', 'ActivationBuffer',
@@ -37,8 +38,7 @@ def check_sites(model, sites)->list[str]:
     if not sites: raise ValueError("no sites given: pass hook names such as 'blocks.0.hook_out_proj' (see layer_sites)")
     for s in sites:
         if s not in model.hook_dict:
-            import difflib
-            raise ValueError(f"{s!r} is not a hook name of this model; close matches: {difflib.get_close_matches(s, list(model.hook_dict), 3)}")
+            raise ValueError(_unknown_msg(s, model.hook_dict, "for this model"))
         if _site_layer(s) is None or s.endswith(('hook_h', 'hook_A_bar', 'hook_B_bar')):
             raise ValueError(f"{s!r}: SAE sites are block-level hooks with [batch, pos, features] values, e.g. hook_resid_pre or hook_out_proj")
     return sites
