@@ -101,7 +101,7 @@ def path_gradients(model, ds:PatchingDataset, site:str, # hook name whose activa
         i, a = chunk // S, alphas[chunk % S].to(x0)
         x = (x0[i] + a[:, None, None] * delta[i]).requires_grad_(True)
         with torch.enable_grad(): (gx,) = torch.autograd.grad(run(i, x).sum(), x)
-        g.index_add_(0, i, gx / S)
+        g.index_add_(0, i.to(g.device), gx / S)
     return g
 
 # %% ../nbs/06_attribution.ipynb #12ea216e
@@ -201,10 +201,10 @@ def attribute(model, saes:dict, # {site: TopKSAE}
             def delta(j, i):  # feature idx[j] moved to its corrupt value in prompt i; j == F is the error node
                 jj = idx[j.clamp_max(F - 1)]
                 d = (fk[i, :, jj] - fc[i, :, jj])[..., None] * W[jj][:, None, :]
-                return torch.where((j == F)[:, None, None], derr[i], d)
+                return torch.where((j == F)[:, None, None].to(d.device), derr[i], d)
             deltas = (F + 1, delta) if F else [derr]
             d = _exact_scores(model, ds, s, vc.x[s], deltas, ldc.sum(), batch_size, resid_pre(s))
-            scores[s] = torch.zeros(sae.d_sae).index_put_((idx,), d[:-1])
+            scores[s] = torch.zeros(sae.d_sae, device=d.device).index_put_((idx,), d[:-1])
             err_scores[s] = d[-1].item()
         else:
             g = path_gradients(model, ds, s, vc.x[s], vk.x[s] - vc.x[s], alphas, batch_size, resid_pre(s))
@@ -222,7 +222,7 @@ def rank_correlation(a:torch.Tensor, b:torch.Tensor)->float:
     def ranks(x):
         x = x.double().flatten()
         s, order = x.sort()
-        r = torch.empty_like(x); r[order] = torch.arange(len(x), dtype=x.dtype)
+        r = torch.empty_like(x); r[order] = torch.arange(len(x), dtype=x.dtype, device=x.device)
         _, inv, cnt = torch.unique_consecutive(s, return_inverse=True, return_counts=True)
         first = torch.cumsum(cnt, 0) - cnt
         r[order] = (first + (cnt - 1) / 2).to(x.dtype)[inv]
@@ -250,8 +250,8 @@ def plot_attribution(attr:Attribution, tokens:list[str]|None=None, # labels of t
     import matplotlib.pyplot as plt
     if attr.by_position is None: raise ValueError("this attribution has no per-position scores ('exact'): use method='ig' or 'attrib'")
     sites = attr.sites
-    feat = torch.stack([attr.by_position[s].sum(1) for s in sites])   # [sites, L]
-    err = torch.stack([attr.error_by_position[s] for s in sites])
+    feat = torch.stack([attr.by_position[s].sum(1) for s in sites]).cpu()   # [sites, L]
+    err = torch.stack([attr.error_by_position[s] for s in sites]).cpu()
     L = feat.shape[1]
     fig, axs = plt.subplots(1, 3, figsize=(14, 0.5 * len(sites) + 2.6), gridspec_kw=dict(width_ratios=[3, 3, 2]))
     lim = max(feat.abs().max(), err.abs().max()).item() or 1.

@@ -109,7 +109,7 @@ def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, po
         with torch.no_grad():
             _, c = model.run_with_cache(toks, names_filter=site, stop_at_layer=_site_layer(site) + 1)
             acts, idx = sae.encode(c[site].to(sae.W_enc.dtype))    # [B, L, k_sae] each: only the active latents
-        acts = acts.float()
+        acts, idx = acts.float().cpu(), idx.cpu()   # the bookkeeping stays on the CPU: only [B, L, k] crosses
         B, L, ks = acts.shape
         n_tokens += B * L
         va, fa, ta = acts.reshape(-1), idx.reshape(-1), torch.arange(B * L).repeat_interleave(ks)
@@ -349,7 +349,7 @@ def copy_scores(model, sae:TopKSAE, site:str, tokenizer, n_words:int=40, repeats
         elif first[f] > ratio * later[f] and share_first[f] >= min_share: k = 'once'
         if k != 'neither':
             m = later_m if k == 'duplicate' else first_m
-            on = m & (a[:, f] > 0)
+            on = m & (a[:, f] > 0).to(m.device)
             mean_by_tok = {}
             for t, v in zip(word[on].tolist(), a[on, f].tolist()): mean_by_tok.setdefault(t, []).append(v)
             if len(mean_by_tok) < min_tokens: k = 'neither'
@@ -391,7 +391,7 @@ def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='du
         j = int(contrast.argmax())
         if contrast[j] > best[0]:
             v = a[on][:, fs[j]]
-            words = [tokenizer.decode([t]).strip() for t in dict.fromkeys(word[on][v.argsort(descending=True)].tolist())][:n_words]
+            words = [tokenizer.decode([t]).strip() for t in dict.fromkeys(word[on][v.argsort(descending=True).to(word.device)].tolist())][:n_words]
             best = (float(contrast[j]), s, fs[j], words)
     return best[1:]
 

@@ -212,6 +212,7 @@ def blocked_logits(model, tokens:torch.Tensor, # [N, L] prompts
     if sources is not None and sources.shape != tokens.shape: raise ValueError(f"sources must be a bool mask of shape {tuple(tokens.shape)}, got {tuple(sources.shape)}")
     with torch.no_grad():
         resid = model(tokens, stop_at_layer=0)
+        src = None if sources is None else sources.to(resid.device)
         for l in range(n):
             step = lambda: model(resid, start_at_layer=l, stop_at_layer=l + 1)
             if l not in layers: resid = step(); continue
@@ -219,7 +220,7 @@ def blocked_logits(model, tokens:torch.Tensor, # [N, L] prompts
                 with model.hooks(_local_only_hooks(model.blocks[l])): resid = step()
                 continue
             p = f'blocks.{l}.'
-            with model.hooks([(p + 'hook_in_proj', _zero_at(sources)), (p + 'hook_ssm_input', _zero_at(sources))]): ko = step()
+            with model.hooks([(p + 'hook_in_proj', _zero_at(src)), (p + 'hook_ssm_input', _zero_at(src))]): ko = step()
             resid = torch.cat([step()[:, :-1], ko[:, -1:]], 1)
         return model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype))
 

@@ -106,6 +106,7 @@ def logit_diffs(self:Patcher, features:list, # nodes to keep: (site, index) feat
     "Logit differences [N] of the patched run that keeps `features` and patches every other candidate node"
     keep, kept_edges = self.masks(features, complement)
     m, ds, cv = self.model, self.ds, self.corrupt
+    keep = {s: k.to(cv.f[s].device) for s, k in keep.items()}
     out, lds = {}, []
     def site_fn(s, rows):
         sae = self.saes[s]

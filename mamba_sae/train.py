@@ -148,7 +148,8 @@ class ActivationBuffer:
             d = load_file(p)
             if not torch.equal(d.pop('tokens'), toks):
                 raise ValueError(f"{p} holds activations of other tokens: the corpus changed; use another cache directory or delete it")
-            return d
+            dev = next(self.model.parameters()).device
+            return {k: v.to(dev) for k, v in d.items()}
         acts = site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
         atomic_write(p, lambda t: save_file({**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}, t))
         return acts
@@ -238,15 +239,15 @@ def _sae_step(sae, opt, x, since, cfg, step, dist=None):
     "One optimizer step of one SAE on x [B, d_in]; with `dist`, gradients and statistics are summed over ranks"
     if dist is None: total_var = None
     else:   # the global batch's variance, so that the summed gradients are those of one big batch
-        st = torch.cat([x.sum(0), x.pow(2).sum().view(1), torch.tensor([float(len(x))])])
+        st = torch.cat([x.sum(0), x.pow(2).sum().view(1), torch.tensor([float(len(x))], device=x.device)])
         dist.all_reduce(st)
         total_var = st[-2] - st[:-2].pow(2).sum() / st[-1]
     dead = since >= cfg.dead_after
     o = sae(x, dead=dead if dead.any() else None, k_aux=cfg.k_aux, total_var=total_var)
     loss = o.fvu + cfg.auxk_coef * o.auxk_loss
     opt.zero_grad(set_to_none=True); loss.backward()
-    fired = torch.zeros(sae.d_sae, dtype=torch.int32); fired[o.top_indices[o.top_acts > 0]] = 1
-    stats = torch.stack([o.fvu.detach(), o.auxk_loss.detach(), (o.top_acts > 0).sum().float(), torch.tensor(float(len(x)))])
+    fired = torch.zeros(sae.d_sae, dtype=torch.int32, device=x.device); fired[o.top_indices[o.top_acts > 0]] = 1
+    stats = torch.stack([o.fvu.detach(), o.auxk_loss.detach(), (o.top_acts > 0).sum().float(), torch.tensor(float(len(x)), device=x.device)])
     if dist is not None:
         for p in sae.parameters(): dist.all_reduce(p.grad)
         dist.all_reduce(stats); dist.all_reduce(fired, op=dist.ReduceOp.MAX)
@@ -275,12 +276,13 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
     writer = split or rank == 0                          # the process that writes files
     name = getattr(model, 'name_or_path', None)
     saes, opts, since, scales, log, step, pos = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
+    dev = next(model.parameters()).device   # the SAEs train where the model's activations are
     def make(s, d_in):
         d_sae = cfg.expansion * d_in
         if cfg.k > d_sae: raise ValueError(f"k={cfg.k} is larger than d_sae={d_sae} (expansion {cfg.expansion} × d_in {d_in})")
-        saes[s] = TopKSAE(d_in, d_sae, cfg.k, hook_name=s, model_name=name, seed=cfg.seed + zlib.crc32(s.encode()))
+        saes[s] = TopKSAE(d_in, d_sae, cfg.k, hook_name=s, model_name=name, seed=cfg.seed + zlib.crc32(s.encode()), device=dev)
         opts[s] = torch.optim.Adam(saes[s].parameters(), lr=cfg.lr_for(d_sae), betas=(0.9, 0.999), eps=1e-8)
-        since[s] = torch.zeros(d_sae, dtype=torch.long)
+        since[s] = torch.zeros(d_sae, dtype=torch.long, device=dev)
     if resume:
         ck = latest_checkpoint(out, ck_dir) if out is not None else None
         if ck is None: raise FileNotFoundError(f"resume=True but there is no checkpoint under {out}/{ck_dir}")
@@ -289,7 +291,7 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
         if meta['sites'] != sites: raise ValueError(f"checkpoint {ck} has sites {meta['sites']}, not {sites}")
         for s in sites:
             saved = TopKSAE.load(ck / s); make(s, saved.d_in); saes[s].load_state_dict(saved.state_dict())
-        since, scales = _load_state_tensors(load_file(ck / 'trainer_state.safetensors'), saes, opts)
+        since, scales = _load_state_tensors(load_file(ck / 'trainer_state.safetensors', device=str(dev)), saes, opts)
         step, log = meta['step'], meta['log']
         e, r, j = meta['pos']; pos = (e, r, j + 1)
     buf = ActivationBuffer(model, sites, corpus, cfg.batch_size // (world if dp else 1), cfg.buffer_seqs // (world if dp else 1),
@@ -309,7 +311,7 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
             x = xs[s]
             if step == 0:   # input scale and b_dec from the first batch (rank 0's under data parallelism)
                 sc = math.sqrt(x.shape[-1] / x.pow(2).sum(-1).mean().item()) if cfg.normalize else 1.0
-                st = torch.cat([torch.tensor([sc], dtype=torch.float64), geometric_median(x * sc)])
+                st = torch.cat([torch.tensor([sc], dtype=torch.float64, device=x.device), geometric_median(x * sc)])
                 if dp: dp.broadcast(st, 0)
                 scales[s] = st[0].item()
                 with torch.no_grad(): saes[s].b_dec.copy_(st[1:])
@@ -347,11 +349,12 @@ def evaluate_saes(model, saes:dict, tokens:torch.Tensor, # [N, L] held-out token
     check_saes(model, saes)
     if tokens.ndim != 2 or tokens.numel() == 0: raise ValueError(f"evaluate_saes needs non-empty [N, L] tokens, got shape {tuple(tokens.shape)}")
     p = tokens.shape[1] // 2 if splice_pos is None else splice_pos
-    special = torch.tensor(_special_ids(model))
-    accs = {s: dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool),
+    dev = model.embedding.weight.device   # held-out tokens follow the model
+    special = torch.tensor(_special_ids(model), dtype=torch.long, device=dev)
+    accs = {s: dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool, device=dev),
                     clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.) for s, sae in saes.items()}
     for i in range(0, len(tokens), batch_size):
-        t = tokens[i:i + batch_size]
+        t = tokens[i:i + batch_size].to(dev)
         keep = ~torch.isin(t, special)
         logits, cache = model.run_with_cache(t, names_filter=list(saes))   # one clean forward for every site
         ce_c, lp_c = _ce(logits, t), logits.float().log_softmax(-1)

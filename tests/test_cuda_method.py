@@ -28,3 +28,26 @@ def test_method_on_cuda_matches_cpu():
     assert abs(gpu['circuit'].achieved - cpu['circuit'].achieved) < 1e-3
     assert abs(gpu['held'] - cpu['held']) < 1e-3
     torch.testing.assert_close(gpu['movement'], cpu['movement'], rtol=1e-3, atol=1e-3)
+
+def test_sae_training_features_and_evals_on_cuda():
+    "SAEs train on CUDA activations; evals, top activations and copy scores on CUDA equal those on CPU for the same SAE"
+    from mamba_sae.tiny import tiny_corpus
+    from mamba_sae.train import TrainConfig, train_saes, evaluate_saes
+    from mamba_sae.features import top_activations, copy_scores
+    model, tok = load_tiny(device='cuda'); model.scan_impl = 'chunked'
+    cpu_model, _ = load_tiny()
+    site = 'blocks.1.hook_out_proj'
+    saes = train_saes(model, [site], tiny_corpus(tok, 64 * 128, seed=3), TrainConfig(tokens=30 * 256, batch_size=256, buffer_seqs=16), progress=False)
+    sae = saes[site]
+    assert sae.W_dec.is_cuda
+    held = tiny_corpus(tok, 8 * 128, seed=4)
+    ev_gpu, ev_cpu = evaluate_saes(model, {site: sae}, held)[site], evaluate_saes(cpu_model, {site: sae.cpu()}, held)[site]
+    for k in ('fvu', 'loss_recovered', 'kl'): assert abs(ev_gpu[k] - ev_cpu[k]) < 1e-3, (k, ev_gpu[k], ev_cpu[k])
+    top_gpu = top_activations(model, sae.cuda(), site, held, k=5, progress=False)
+    top_cpu = top_activations(cpu_model, sae.cpu(), site, held, k=5, progress=False)
+    torch.testing.assert_close(top_gpu.values, top_cpu.values, rtol=1e-3, atol=1e-3)
+    # top-k ties may break differently on the two devices: allow a few flips of which latents are active
+    assert (top_gpu.n_active - top_cpu.n_active).abs().sum() <= 1e-3 * top_cpu.n_active.sum()
+    cs_gpu, cs_cpu = copy_scores(model, sae.cuda(), site, tok), copy_scores(cpu_model, sae.cpu(), site, tok)
+    dup_gpu, dup_cpu = set(cs_gpu.features('duplicate')), set(cs_cpu.features('duplicate'))
+    assert len(dup_gpu ^ dup_cpu) <= max(1, len(dup_cpu) // 10), (dup_gpu, dup_cpu)
