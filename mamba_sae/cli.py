@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse, json
 from pathlib import Path
 import torch
-from .model import HookedMamba, MambaConfig
+from .model import HookedMamba, MambaConfig, resolve_device, DEVICE_HELP
 
 # %% auto #0
 __all__ = ['load_model', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'cmd_features', 'cmd_demo', 'main']
@@ -26,7 +26,7 @@ def load_model(name:str, # hub id, checkpoint directory, 'tiny' or 'random-tiny'
 # %% ../nbs/10_cli.ipynb #9f0a30a4
 def cmd_info(args):
     "Print a model's shape and its hook points after one cached forward pass"
-    model = load_model(args.model)
+    model = load_model(args.model, device=resolve_device(args.device))
     cfg = model.cfg
     torch.manual_seed(args.seed)
     ids = model.to_tokens(args.prompt) if model.tokenizer is not None and args.prompt else torch.randint(0, cfg.vocab_size, (1, args.tokens))
@@ -76,7 +76,7 @@ def cmd_demo(args):
     "Run the method end to end and write the report (see `mamba_sae.demo.run_demo`)"
     from mamba_sae.demo import run_demo
     r = run_demo(args.out, args.model, args.saes, args.input_saes, args.corpus, n=args.n, seed=args.seed, target=args.target,
-                 steps=args.steps, tokens=args.tokens, progress=not args.no_progress)
+                 steps=args.steps, tokens=args.tokens, device=args.device, progress=not args.no_progress)
     c = r['circuit']
     print(f"IOI circuit: {c['n_features']} features of {c['n_candidates']} reach {c['achieved']:.3f} (target {c['target']}); "
           f"{c['held_out']:.3f} on a fresh seed; {r['seconds']:.0f} s -> {Path(args.out) / 'report.html'}")
@@ -92,6 +92,7 @@ def main(argv=None):
     info.add_argument('--prompt', default='', help="text to run (needs a tokenizer); random tokens otherwise")
     info.add_argument('--tokens', type=int, default=16, help="number of random tokens when no prompt is given")
     info.add_argument('--seed', type=int, default=0)
+    info.add_argument('--device', default='auto', help=DEVICE_HELP)
     info.set_defaults(fn=cmd_info)
     tt = sub.add_parser('train-tiny', help="retrain the embedded default model (tokenizer + 4-layer Mamba) from scratch")
     tt.add_argument('--out', required=True, help="directory to write the checkpoint to")
@@ -117,6 +118,7 @@ def main(argv=None):
     de.add_argument('--target', type=float, default=0.8)
     de.add_argument('--steps', type=int, default=10)
     de.add_argument('--tokens', type=int, default=65536, help="tokens of text for the top activations")
+    de.add_argument('--device', default='auto', help=DEVICE_HELP)
     de.add_argument('--no-progress', action='store_true')
     de.add_argument('--out', required=True)
     de.set_defaults(fn=cmd_demo)

@@ -35,6 +35,7 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
              input_saes_dir:str|None=None,  # input-site SAEs, for the ablation table's input row
              corpus:str|None=None,          # text corpus for top activations (a model other than 'tiny')
              n:int=100, seed:int=0, target:float=0.8, steps:int=10, tokens:int=65536, n_dashboards:int=8,
+             device='auto', # where the model and SAEs run (see `resolve_device`)
              progress:bool=True)->dict:
     "Run the method end to end and write report.html, circuit.json, figures/ and dashboards/ to `out_dir`"
     import matplotlib; matplotlib.use('Agg')
@@ -47,6 +48,7 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     from mamba_sae.patching import token_movement
     from mamba_sae.sae import load_saes
     from mamba_sae.train import _site_layer
+    from mamba_sae.model import resolve_device
     out = Path(out_dir); (out / 'figures').mkdir(parents=True, exist_ok=True)
     t0, times, sec = time.time(), {}, []
     stages = tqdm(total=7, desc='demo', disable=not progress)
@@ -55,11 +57,12 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     # 1. the model, its SAEs and the task
     if model_name != 'tiny' and not saes_dir:
         raise ValueError(f"{model_name}: pass saes_dir, a folder of output-site SAEs (train them with mamba-sae train-saes --sites output)")
-    model, tok, saes = load_model_and_saes(model_name, saes_dir and str(saes_dir))
-    if input_saes_dir: in_saes = load_saes(input_saes_dir)
+    device = resolve_device(device)
+    model, tok, saes = load_model_and_saes(model_name, saes_dir and str(saes_dir), device=device)
+    if input_saes_dir: in_saes = load_saes(input_saes_dir, device=device)
     elif model_name == 'tiny':
         from mamba_sae.tiny import load_tiny_saes
-        in_saes = load_tiny_saes('input')
+        in_saes = load_tiny_saes('input', device=device)
     else: in_saes = None
     text = text_tokens(model_name, tok, corpus, tokens)
     ds, fresh = ioi_dataset(tok, n, seed=seed), ioi_dataset(tok, n, seed=seed + 1)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from .sae import TopKSAE, atomic_write
 from .train import check_saes, _site_layer
+from .model import resolve_device, DEVICE_HELP
 
 # %% auto #0
 __all__ = ['feature_acts', 'TopActivations', 'top_activations', 'tokens_html', 'logit_effects', 'Dashboard', 'feature_dashboard',
@@ -435,6 +436,7 @@ def add_features_args(p):
     p.add_argument('--corpus', default=None, help="text corpus for the top examples (.txt/.jsonl/dir/hub name); default for tiny: its generator")
     p.add_argument('--tokens', type=int, default=65536, help="tokens of corpus to scan")
     p.add_argument('--k', type=int, default=20, help="top examples per feature")
+    p.add_argument('--device', default='auto', help=DEVICE_HELP)
     p.add_argument('--no-progress', action='store_true')
     p.add_argument('--out', required=True)
     return p
@@ -455,7 +457,7 @@ def run_features(args)->dict:
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mamba_sae.search import load_model_and_saes
-    model, tok, saes = load_model_and_saes(args.model, args.saes)
+    model, tok, saes = load_model_and_saes(args.model, args.saes, device=resolve_device(args.device))
     if args.circuit:
         feats = [(s, j) for s, j in json.loads(Path(args.circuit).read_text())['features'] if j is not None]
     elif args.features: feats = parse_feature_list(args.features)

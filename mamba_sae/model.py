@@ -17,8 +17,8 @@ from .hooks import HookPoint, HookedRootModule
 from .scan import scan_states, selective_scan
 
 # %% auto #0
-__all__ = ['MAMBA_TOKENIZER', 'MambaConfig', 'RMSNorm', 'MambaBlock', 'HookedMamba', 'to_hooked_state_dict',
-           'to_original_state_dict', 'load_checkpoint', 'random_hf_mamba', 'save_original_checkpoint']
+__all__ = ['MAMBA_TOKENIZER', 'DEVICE_HELP', 'MambaConfig', 'RMSNorm', 'MambaBlock', 'HookedMamba', 'to_hooked_state_dict',
+           'to_original_state_dict', 'load_checkpoint', 'random_hf_mamba', 'save_original_checkpoint', 'resolve_device']
 
 # %% ../nbs/01_model.ipynb #57e8f3a4
 @dataclass
@@ -406,3 +406,18 @@ def save_original_checkpoint(hf_model, cfg:MambaConfig, path):
     sd = {re.sub(r'^backbone\.embeddings\.', 'backbone.embedding.', k): v.contiguous() for k, v in hf_model.state_dict().items()}
     torch.save(sd, path / 'pytorch_model.bin')
     (path / 'config.json').write_text(json.dumps(cfg.to_dict()))
+
+# %% ../nbs/01_model.ipynb #ef2177a8
+def resolve_device(device:str|torch.device|None='auto')->torch.device:
+    "The `torch.device` that a `--device` argument names: 'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N'"
+    if device is None or device == 'auto':
+        if not torch.cuda.is_available(): return torch.device('cpu')
+        return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError): raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    if d.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available here: use 'cpu' or 'auto'")
+    if d.type not in ('cpu', 'cuda'): raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    return d
+
+DEVICE_HELP = "where the model and SAEs run: auto (CUDA when available), cpu, cuda or cuda:N"

@@ -13,6 +13,7 @@ import torch
 from fastcore.basics import patch
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .train import check_saes, _site_layer
+from .model import resolve_device, DEVICE_HELP
 from .attribution import Attribution, attribute, site_values, task_logit_diffs, _edge_name, _site_label
 
 # %% auto #0
@@ -310,7 +311,8 @@ def task_dataset(task:str, tokenizer, n:int=100, seed:int=0)->PatchingDataset:
 
 def load_model_and_saes(model_name:str, # hub id, checkpoint directory or 'tiny'
                         saes:str|None=None, # a folder of SAEs, or 'output' / 'input' for the embedded model's shipped ones
-                        default_kind:str='output'): # the shipped SAEs used for 'tiny' when `saes` is not given
+                        default_kind:str='output', # the shipped SAEs used for 'tiny' when `saes` is not given
+                        device=None): # where to put the model and the SAEs
     "(model, tokenizer, {site: TopKSAE}) that a `--model` and a `--saes` argument name"
     from mamba_sae.model import HookedMamba
     from mamba_sae.sae import load_saes
@@ -319,9 +321,9 @@ def load_model_and_saes(model_name:str, # hub id, checkpoint directory or 'tiny'
     if saes in ('output', 'input'):
         if model_name != 'tiny': raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' (train them with mamba-sae train-saes)")
         from mamba_sae.tiny import load_tiny_saes
-        found = load_tiny_saes(saes)
-    else: found = load_saes(saes)
-    model = HookedMamba.from_pretrained(model_name)
+        found = load_tiny_saes(saes, device=device)
+    else: found = load_saes(saes, device=device)
+    model = HookedMamba.from_pretrained(model_name, device=device)
     return model, model.tokenizer, found
 
 def add_circuit_args(p):
@@ -341,6 +343,7 @@ def add_circuit_args(p):
     p.add_argument('--edges', action='store_true', help="rank the edges between layers jointly with the features")
     p.add_argument('--errors', default='keep', choices=['keep', 'corrupt'])
     p.add_argument('--batch-size', type=int, default=256)
+    p.add_argument('--device', default='auto', help=DEVICE_HELP)
     p.add_argument('--no-progress', action='store_true', help="no progress bars")
     p.add_argument('--out', required=True, help="directory for circuit.json and the figures")
     return p
@@ -352,7 +355,7 @@ def run_circuit(args)->Circuit:
     from mamba_sae.attribution import plot_attribution
     from mamba_sae.sae import atomic_write
     _check_target(args.target)
-    model, tok, saes = load_model_and_saes(args.model, args.saes, args.site)
+    model, tok, saes = load_model_and_saes(args.model, args.saes, args.site, device=resolve_device(args.device))
     excl = tuple(int(l) for l in args.exclude_layers.split(',') if l.strip())
     ds = task_dataset(args.task, tok, args.n, args.seed)
     attr = attribute(model, saes, ds, args.method, args.steps, edges=args.edges, batch_size=args.batch_size, progress=not args.no_progress)

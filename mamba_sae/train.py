@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from .sae import TopKSAE, geometric_median, atomic_write
 from .hooks import _unknown_msg
+from .model import resolve_device, DEVICE_HELP
 
 # %% auto #0
 __all__ = ['SITE_KINDS', 'layer_sites', 'check_sites', 'check_saes', 'TrainConfig', 'site_activations', 'ActivationBuffer',
@@ -396,6 +397,7 @@ def resolve_sites(model, spec:str, layers:str|None=None)->list[str]:
 def add_train_args(p):
     "Add the arguments of `train-saes` to an argparse parser"
     p.add_argument('--model', default='tiny', help="hub id, checkpoint directory, 'tiny' or 'random-tiny'")
+    p.add_argument('--device', default='auto', help=DEVICE_HELP)
     p.add_argument('--sites', default='output', help="'output', 'input', 'all' or comma-separated hook names")
     p.add_argument('--layers', default=None, help="comma-separated layers for --sites output/input/all (default: every layer)")
     p.add_argument('--corpus', default=None, help="'tiny' (the embedded generator), a Hugging Face dataset id, or .txt/.jsonl paths")
@@ -440,7 +442,7 @@ def run_train_saes(args)->dict:
     if int(os.environ.get('WORLD_SIZE', '1')) > 1:
         import torch.distributed as dist
         if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
-    model = load_model(args.model)
+    model = load_model(args.model, device=resolve_device(args.device))
     sites = resolve_sites(model, args.sites, args.layers)
     train, held = _corpora(args, model)
     cfg = TrainConfig(expansion=args.expansion, k=args.k, tokens=args.tokens, batch_size=args.batch_size, lr=args.lr,

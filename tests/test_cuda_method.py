@@ -51,3 +51,14 @@ def test_sae_training_features_and_evals_on_cuda():
     cs_gpu, cs_cpu = copy_scores(model, sae.cuda(), site, tok), copy_scores(cpu_model, sae.cpu(), site, tok)
     dup_gpu, dup_cpu = set(cs_gpu.features('duplicate')), set(cs_cpu.features('duplicate'))
     assert len(dup_gpu ^ dup_cpu) <= max(1, len(dup_cpu) // 10), (dup_gpu, dup_cpu)
+
+def test_cli_circuit_on_cuda(tmp_path):
+    "mamba-sae circuit --device cuda writes the circuit that --device cpu writes"
+    import json
+    from mamba_sae.cli import main
+    res = {}
+    for dev in ('cpu', 'cuda'):
+        main(['circuit', '--model', 'tiny', '--task', 'ioi', '--n', '24', '--steps', '4', '--device', dev, '--no-progress', '--out', str(tmp_path / dev)])
+        res[dev] = json.loads((tmp_path / dev / 'circuit.json').read_text())
+    assert res['cuda']['n_features'] == res['cpu']['n_features']
+    assert abs(res['cuda']['achieved'] - res['cpu']['achieved']) < 1e-3
