@@ -138,17 +138,18 @@ def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, po
         new['context'][fs, slot] = F.pad(toks, (left, right), value=-1)[bi[:, None], win]
         new['context_acts'][fs, slot] = ctx_act
         cur = _merge_top(cur, new, k)
-    if world > 1:
-        n_tokens_t = torch.tensor(n_tokens)
-        for t in (n_active, hist, n_tokens_t): dist.all_reduce(t)
-        n_tokens = int(n_tokens_t)
+    if world > 1:   # NCCL moves only CUDA tensors: communicate on this rank's GPU there, on the CPU with gloo
+        cdev = torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
+        red = [t.to(cdev) for t in (n_active, hist, torch.tensor(n_tokens))]
+        for t in red: dist.all_reduce(t)
+        n_active, hist, n_tokens = red[0].cpu(), red[1].cpu(), int(red[2])
         # ranks may hold fewer than k entries: pad to k so the gathered tensors have equal shapes
         pad = k - cur['values'].shape[1]
         if pad > 0:
             cur = {n: torch.cat([x, torch.full((Fd, pad, *x.shape[2:]), -1. if n == 'values' else 0, dtype=x.dtype)], 1) for n, x in cur.items()}
-        parts = {n: [torch.empty_like(x) for _ in range(world)] for n, x in cur.items()}
-        for n, x in cur.items(): dist.all_gather(parts[n], x.contiguous())
-        cur = _merge_top({n: torch.zeros_like(x[:, :0]) for n, x in cur.items()}, {n: torch.cat(p, 1) for n, p in parts.items()}, k)
+        parts = {n: [torch.empty_like(x, device=cdev) for _ in range(world)] for n, x in cur.items()}
+        for n, x in cur.items(): dist.all_gather(parts[n], x.contiguous().to(cdev))
+        cur = _merge_top({n: torch.zeros_like(x[:, :0]) for n, x in cur.items()}, {n: torch.cat(p, 1).cpu() for n, p in parts.items()}, k)
     if n_tokens == 0: raise ValueError("the corpus is empty: no tokens were seen")
     if n_tokens < k: raise ValueError(f"k={k} is larger than the {n_tokens} tokens seen")
     none = cur['values'] <= 0                                       # fewer than k activations: no example there
