@@ -22,7 +22,7 @@ def _png(fig)->str:
     return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode()
 
 def _table(rows:list[dict], cols:list[str])->str:
-    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else html.escape(str(v))
+    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else '–' if v is None else html.escape(str(v))
     head = ''.join(f'<th>{html.escape(c)}</th>' for c in cols)
     return f'<table><tr>{head}</tr>' + ''.join('<tr>' + ''.join(f'<td>{fmt(r[c])}</td>' for c in cols) + '</tr>' for r in rows) + '</table>'
 
@@ -101,9 +101,9 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     done('circuit')
     # 4. the ablation table
     table = ablation_study(model, {'output': saes, **({'input': in_saes} if in_saes else {})}, ds, target, steps, progress=False)
-    cols = ['variant', 'sites', 'ranking', 'nodes', 'layer 0', 'n_features', 'n_nodes', 'achieved', 'n_candidates', 'evaluations']
+    cols = list(table.cols)
     atomic_write(out / 'ablation.md', lambda p: Path(p).write_text(table.to_markdown() + '\n'))
-    sec.append(('The ablation table', '<p>Smallest sets reaching the target when one choice of the method changes.</p>' + _table(table, cols)))
+    sec.append(('The ablation table', '<p>Smallest sets reaching the target when one choice of the method changes; <i>empty set</i>: the value with no candidate kept.</p>' + _table(table, cols)))
     done('ablation')
     # 5. dashboards for the circuit's top features
     shown, blocks = [(s, j) for s, j in c.features if j is not None][:n_dashboards], []

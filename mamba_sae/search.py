@@ -267,9 +267,9 @@ def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
 # %% ../nbs/07_search.ipynb #d9e993bc
 class AblationTable(list):
     "Rows of `ablation_study`, shown as a markdown table"
-    cols = ('variant', 'sites', 'ranking', 'nodes', 'layer 0', 'n_features', 'n_nodes', 'achieved', 'n_candidates', 'evaluations')
+    cols = ('variant', 'sites', 'ranking', 'nodes', 'layer 0', 'n_features', 'n_nodes', 'achieved', 'empty set', 'n_candidates', 'evaluations')
     def to_markdown(self)->str:
-        fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
+        fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else '–' if v is None else str(v)
         lines = ['| ' + ' | '.join(self.cols) + ' |', '|' + '---|' * len(self.cols)]
         return '\n'.join(lines + ['| ' + ' | '.join(fmt(r[c]) for c in self.cols) + ' |' for r in self])
     def _repr_markdown_(self): return self.to_markdown()
@@ -297,7 +297,7 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
             c = find_circuit(model, saes[k], ds, r, target, errors, batch_size)
         rows.append({'variant': name, 'sites': k, 'ranking': by.replace('attribution_x_count', 'attribution × count + filter'),
                      'nodes': 'SAE + edges' if edges else 'SAE', 'layer 0': 'excluded' if excl else 'included',
-                     'n_features': c.n_features, 'n_nodes': len(c.features), 'achieved': c.achieved,
+                     'n_features': c.n_features, 'n_nodes': len(c.features), 'achieved': c.achieved, 'empty set': c.empty,
                      'n_candidates': c.n_candidates, 'evaluations': c.evaluations, 'reached': c.reached, 'circuit': c})
     return rows
 
