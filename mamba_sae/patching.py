@@ -30,7 +30,9 @@ def resample_ablation(model, ds:PatchingDataset, hook:str='hook_out_proj', # blo
     if by not in ('layer', 'layer_position'): raise ValueError(f"by must be 'layer' or 'layer_position', got {by!r}")
     names, (n, L), N = _block_hook(model, hook), (model.cfg.n_layer, ds.clean.shape[1]), len(ds)
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
-    with torch.no_grad(): _, corr = model.run_with_cache(ds.corrupt, names_filter=names)
+    with torch.no_grad():   # the corrupt run's values at `hook`, computed batch by batch
+        parts = [model.run_with_cache(ds.corrupt[i:i + batch_size], names_filter=names)[1] for i in range(0, N, batch_size)]
+    corr = {nm: torch.cat([c[nm] for c in parts]) for nm in names}
     lay = torch.arange(n).repeat_interleave(L if by == 'layer_position' else 1)
     pos = torch.arange(L).repeat(n) if by == 'layer_position' else torch.full((n,), -1)
     out = []
