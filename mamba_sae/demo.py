@@ -89,14 +89,14 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     res = dict(model=model_name, task='ioi', n_prompts=len(ds), seed=seed, **c.to_json(), held_out=held,
                faithfulness=fc['faithfulness'], completeness=fc['completeness'], non_monotone=curve['non_monotone'])
     atomic_write(out / 'circuit.json', lambda p: Path(p).write_text(json.dumps(res, indent=1)))
-    dips = f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone'] else " The curve is monotone on this grid."
+    notes = f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone'] else " The curve is monotone on this grid."
     if c.empty is not None:
         left = sorted(set(range(model.cfg.n_layer)) - {_site_layer(s) for s in ranking.sites})
-        dips += (f" With none of the candidates kept, the model still keeps {c.empty:.3f}: what the SAE error terms"
+        notes += (f" With none of the candidates kept, the model still keeps {c.empty:.3f}: what the SAE error terms"
                  f"{' and the layers left out of the search (' + ', '.join(map(str, left)) + ')' if left else ''} carry by themselves.")
     sec.append(('The circuit', f'<p><b>{c.n_features} features</b> of {c.n_candidates} candidates keep a normalized logit difference of '
                 f'{c.achieved:.3f} (target {target}), found in {c.evaluations} patched runs. On IOI prompts drawn with a fresh seed the same '
-                f'features keep {held:.3f}. Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.{dips}</p>'
+                f'features keep {held:.3f}. Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.{notes}</p>'
                 f'<img src="{_png(ax.figure)}">'))
     done('circuit')
     # 4. the ablation table
