@@ -245,19 +245,24 @@ def forward(self:HookedMamba, input_ids:torch.Tensor, # [batch, pos] token ids (
             raise ValueError(f"input_ids must be integer token ids of shape [batch, pos], got {tuple(input_ids.shape)} {input_ids.dtype}")
         if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.cfg.d_vocab):
             raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), got [{int(input_ids.min())}, {int(input_ids.max())}]")
-        resid = self.hook_embed(self.embedding(input_ids.to(self.embedding.weight.device)))  # token ids follow the model, as in TransformerLens
+        resid = self.hook_embed(self.embedding(input_ids.to(self.device)))  # token ids follow the model, as in TransformerLens
     if self.cfg.residual_in_fp32: resid = resid.float()
     for b in self.blocks[start:stop]: resid = b(resid, impl=self.scan_impl)
     if stop is not None: return resid
     x = self.hook_norm(self.norm_f(resid))
     return self.hook_logits(self.lm_head(x.to(self.lm_head.weight.dtype)))
 
+@patch(as_prop=True)
+def device(self:HookedMamba)->torch.device:
+    "Where the model's weights are (token ids passed to it are moved there)"
+    return self.embedding.weight.device
+
 @patch
 def to_tokens(self:HookedMamba, text:str|list[str])->torch.Tensor:
     "Token ids [batch, pos] of `text` with the model's tokenizer"
     if self.tokenizer is None: raise ValueError("this model has no tokenizer: pass token ids, or set model.tokenizer")
     ids = self.tokenizer([text] if isinstance(text, str) else text, return_tensors='pt')['input_ids']
-    return ids.to(self.embedding.weight.device)
+    return ids.to(self.device)
 
 # %% ../nbs/01_model.ipynb #2c324e90
 def to_hooked_state_dict(sd:dict)->dict:

@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/scan.html.md"""
 
 # %% ../nbs/00a_scan.ipynb #4c945aea
 from __future__ import annotations
-import ctypes, hashlib, os, platform, subprocess, tempfile, warnings
+import ctypes, functools, hashlib, os, platform, subprocess, tempfile, warnings
 from pathlib import Path
 import torch
 
@@ -370,10 +370,8 @@ def selective_scan(u, delta, A, B, C, D=None,
     if impl == 'auto' and u.is_cuda: _warn_no_cuda_kernel()
     return selective_scan_chunked(u, delta, A, B, C, D)
 
-_warned = []
+@functools.cache
 def _warn_no_cuda_kernel():
     "Warn, once per process, that CUDA tensors go through the chunked PyTorch scan"
-    if _warned: return
-    _warned.append(True)
     warnings.warn("mamba-ssm is not installed: CUDA tensors use the chunked PyTorch scan, about 6x slower than "
                   "mamba-ssm's kernel for a whole forward on an H100; pip install 'mamba-sae[gpu]'", stacklevel=3)

@@ -149,8 +149,7 @@ class ActivationBuffer:
             d = load_file(p)
             if not torch.equal(d.pop('tokens'), toks):
                 raise ValueError(f"{p} holds activations of other tokens: the corpus changed; use another cache directory or delete it")
-            dev = next(self.model.parameters()).device
-            return {k: v.to(dev) for k, v in d.items()}
+            return {k: v.to(self.model.device) for k, v in d.items()}
         acts = site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
         atomic_write(p, lambda t: save_file({**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}, t))
         return acts
@@ -277,7 +276,7 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
     writer = split or rank == 0                          # the process that writes files
     name = getattr(model, 'name_or_path', None)
     saes, opts, since, scales, log, step, pos = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
-    dev = next(model.parameters()).device   # the SAEs train where the model's activations are
+    dev = model.device   # the SAEs train where the model's activations are
     def make(s, d_in):
         d_sae = cfg.expansion * d_in
         if cfg.k > d_sae: raise ValueError(f"k={cfg.k} is larger than d_sae={d_sae} (expansion {cfg.expansion} × d_in {d_in})")
@@ -350,7 +349,7 @@ def evaluate_saes(model, saes:dict, tokens:torch.Tensor, # [N, L] held-out token
     check_saes(model, saes)
     if tokens.ndim != 2 or tokens.numel() == 0: raise ValueError(f"evaluate_saes needs non-empty [N, L] tokens, got shape {tuple(tokens.shape)}")
     p = tokens.shape[1] // 2 if splice_pos is None else splice_pos
-    dev = model.embedding.weight.device   # held-out tokens follow the model
+    dev = model.device   # held-out tokens follow the model
     special = torch.tensor(_special_ids(model), dtype=torch.long, device=dev)
     accs = {s: dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool, device=dev),
                     clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.) for s, sae in saes.items()}
