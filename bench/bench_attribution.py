@@ -14,7 +14,9 @@ Usage: python bench/bench_attribution.py [--n 8 60] [--steps 10] [--kind output]
 import argparse
 import torch
 from _timing import best
-from mamba_sae.tiny import load_tiny, load_tiny_saes
+from mamba_sae.scan import flush_denormal
+from mamba_sae.tiny import load_tiny
+from mamba_sae.load import load_tiny_saes
 from mamba_sae.data import ioi_dataset, logit_diff
 from mamba_sae.attribution import attribute, site_values
 
@@ -39,13 +41,14 @@ if __name__ == '__main__':
     ap.add_argument('--kind', default='output'); ap.add_argument('--batch-size', type=int, default=1024)
     ap.add_argument('--repeats', type=int, default=3)
     a = ap.parse_args()
-    torch.manual_seed(0); torch.set_flush_denormal(True)
-    model, tok = load_tiny(); saes = load_tiny_saes(a.kind)
-    for n in a.n:
-        ds = ioi_dataset(tok, n, seed=0)
-        tb, attr = best(lambda: attribute(model, saes, ds, 'ig', a.steps, batch_size=a.batch_size, progress=False), a.repeats)
-        tl, seq = best(lambda: sequential_ig(model, saes, ds, a.steps), a.repeats)
-        diff = max(((attr.scores[s] - seq[s]).abs().max() / seq[s].abs().max()).item() for s in saes)
-        print(f"shape: tiny model, {len(saes)} {a.kind} sites, d_sae={next(iter(saes.values())).d_sae}, prompts={len(ds)} x {ds.clean.shape[1]} tokens, "
-              f"steps={a.steps}, batch_size={a.batch_size}, threads={torch.get_num_threads()}")
-        print(f"  batched IG {tb*1e3:.0f} ms | sequential loop over alpha {tl*1e3:.0f} ms | speed-up {tl/tb:.2f}x | max rel score diff {diff:.1e}")
+    torch.manual_seed(0)
+    with flush_denormal():  # denormals are slow on x86 CPUs
+        model, tok = load_tiny(); saes = load_tiny_saes(a.kind)
+        for n in a.n:
+            ds = ioi_dataset(tok, n, seed=0)
+            tb, attr = best(lambda: attribute(model, saes, ds, 'ig', a.steps, batch_size=a.batch_size, progress=False), a.repeats)
+            tl, seq = best(lambda: sequential_ig(model, saes, ds, a.steps), a.repeats)
+            diff = max(((attr.scores[s] - seq[s]).abs().max() / seq[s].abs().max()).item() for s in saes)
+            print(f"shape: tiny model, {len(saes)} {a.kind} sites, d_sae={next(iter(saes.values())).d_sae}, prompts={len(ds)} x {ds.clean.shape[1]} tokens, "
+                  f"steps={a.steps}, batch_size={a.batch_size}, threads={torch.get_num_threads()}")
+            print(f"  batched IG {tb*1e3:.0f} ms | sequential loop over alpha {tl*1e3:.0f} ms | speed-up {tl/tb:.2f}x | max rel score diff {diff:.1e}")

@@ -47,21 +47,20 @@ def main():
     with torch.no_grad():
         ref = hf(ids[:2, :256]).logits
         for impl in impls:
-            ours.scan_impl = impl
-            err = ((ours(ids[:2, :256]) - ref).norm() / ref.norm()).item()
+            with ours.use_scan(impl): err = ((ours(ids[:2, :256]) - ref).norm() / ref.norm()).item()
             print(f"logits rel. error vs transformers (fp32, {impl}): {err:.2e}")
         t_hf = cuda_best(lambda: hf(ids).logits, a.repeats)
         print(f"forward fp32  transformers              {n_tok / t_hf:10.0f} tok/s")
         for impl in impls:
-            ours.scan_impl = impl
-            t = cuda_best(lambda: ours(ids), a.repeats)
-            print(f"forward fp32  ours ({impl:7s})             {n_tok / t:10.0f} tok/s   {t_hf / t:6.2f}x transformers   "
-                  f"peak {peak_mb(lambda: ours(ids)):.0f} MB")
+            with ours.use_scan(impl):
+                t = cuda_best(lambda: ours(ids), a.repeats)
+                print(f"forward fp32  ours ({impl:7s})             {n_tok / t:10.0f} tok/s   {t_hf / t:6.2f}x transformers   "
+                      f"peak {peak_mb(lambda: ours(ids)):.0f} MB")
         ours16 = HookedMamba.from_hf(hf, dtype=torch.bfloat16).cuda().eval()
         for impl in impls:
-            ours16.scan_impl = impl
-            t = cuda_best(lambda: ours16(ids), a.repeats)
-            agree = (ours16(ids[:2, :256]).float().argmax(-1) == ref.argmax(-1)).float().mean().item()
+            with ours16.use_scan(impl):
+                t = cuda_best(lambda: ours16(ids), a.repeats)
+                agree = (ours16(ids[:2, :256]).float().argmax(-1) == ref.argmax(-1)).float().mean().item()
             print(f"forward bf16  ours ({impl:7s})             {n_tok / t:10.0f} tok/s   {t_hf / t:6.2f}x transformers fp32   "
                   f"top-1 agreement with fp32 {agree:.1%}")
     # forward+backward on --bwd-layers blocks of the same shape (the chunked scan keeps every step's state for backward)
@@ -74,8 +73,7 @@ def main():
     t_hf = cuda_best(lambda: fwd_bwd(hf), max(1, a.repeats // 2))
     print(f"fwd+bwd fp32 ({a.bwd_layers} layers) transformers             {n_tok / t_hf:10.0f} tok/s")
     for impl in impls:
-        ours.scan_impl = impl
-        t = cuda_best(lambda: fwd_bwd(ours), a.repeats)
+        with ours.use_scan(impl): t = cuda_best(lambda: fwd_bwd(ours), a.repeats)
         print(f"fwd+bwd fp32 ({a.bwd_layers} layers) ours ({impl:7s})             {n_tok / t:10.0f} tok/s   {t_hf / t:6.2f}x transformers")
     # the scan alone, at the model's shapes
     E, N = cfg.d_inner, cfg.d_state

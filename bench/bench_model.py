@@ -10,6 +10,7 @@ RSS before the forward). Usage: python bench/bench_model.py [--layers 24] [--L 5
 import argparse, json, subprocess, sys, time
 import torch
 from mamba_sae.model import HookedMamba, MambaConfig, random_hf_mamba
+from mamba_sae.scan import flush_denormal
 
 def cfg_130m(layers): return MambaConfig(d_model=768, n_layer=layers, vocab_size=50280)
 
@@ -32,9 +33,9 @@ def rss_kb(field):
     for line in open('/proc/self/status'):
         if line.startswith(field): return int(line.split()[1])
 
+@flush_denormal()
 def memory_child(which, layers, L):
     "Run in a subprocess: activation memory (MB) of one no-grad forward at length L"
-    torch.set_flush_denormal(True)
     hf = random_hf_mamba(cfg_130m(layers))
     m = hf if which == 'hf' else HookedMamba.from_hf(hf)
     ids = torch.randint(0, 50277, (1, L))
@@ -52,7 +53,10 @@ def main():
     p.add_argument('--bwd-layers', type=int, default=2); p.add_argument('--child', default=None)
     a = p.parse_args()
     if a.child: return memory_child(a.child, a.layers, a.mem_L)
-    torch.manual_seed(0); torch.set_flush_denormal(True)
+    torch.manual_seed(0)
+    with flush_denormal(): bench(a)
+
+def bench(a):
     cfg = cfg_130m(a.layers)
     hf = random_hf_mamba(cfg)
     ours = HookedMamba.from_hf(hf)
@@ -64,16 +68,14 @@ def main():
     rows = {}
     t_hf = timeit(lambda: fwd(hf, ids, True), a.repeats)
     for impl in ('chunked', 'auto'):
-        ours.scan_impl = impl
-        t_us = timeit(lambda: fwd(ours, ids, False), a.repeats)
+        with ours.use_scan(impl): t_us = timeit(lambda: fwd(ours, ids, False), a.repeats)
         rows[impl] = a.L / t_us
         print(f"forward ({impl:7s})  transformers {a.L / t_hf:8.1f} tok/s   ours {a.L / t_us:8.1f} tok/s   ratio {t_hf / t_us:5.2f}x")
     rows['forward'] = (a.L / t_hf, rows['auto'])
     hf_b = random_hf_mamba(cfg_130m(a.bwd_layers)); ours_b = HookedMamba.from_hf(hf_b)
     t_hf = timeit(lambda: fwd_bwd(hf_b, ids, True), 1)
     for impl in ('chunked', 'auto'):
-        ours_b.scan_impl = impl
-        t_us = timeit(lambda: fwd_bwd(ours_b, ids, False), a.repeats)
+        with ours_b.use_scan(impl): t_us = timeit(lambda: fwd_bwd(ours_b, ids, False), a.repeats)
         print(f"fwd+bwd {a.bwd_layers} layers ({impl:7s}) transformers {a.L / t_hf:8.1f} tok/s   ours {a.L / t_us:8.1f} tok/s   ratio {t_hf / t_us:5.2f}x")
     # matmul bound: the model's own GEMMs alone, timed at this length (everything else is overhead on top)
     E, R, N = cfg.d_inner, cfg.dt_rank, cfg.d_state

@@ -11,11 +11,11 @@ from fastcore.basics import patch
 from dataclasses import dataclass
 import torch
 from .data import PatchingDataset, logit_diff
-from .train import check_saes, _site_layer
+from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
 # %% auto #0
-__all__ = ['splice', 'task_logit_diffs', 'SiteValues', 'site_values', 'downstream', 'path_gradients', 'Attribution', 'attribute',
-           'rank_correlation', 'plot_attribution']
+__all__ = ['splice', 'task_logit_diffs', 'SiteValues', 'site_values', 'downstream', 'path_gradients', 'Attribution',
+           'edge_attribution', 'attribute', 'rank_correlation', 'plot_attribution']
 
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
@@ -54,8 +54,7 @@ class SiteValues:
 def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
                 batch_size:int=256)->SiteValues:
     "Cache activations, SAE features and error terms at every site of `saes` (and every layer's output and input)"
-    n = model.cfg.n_layer
-    outs = ['hook_embed', *[f'blocks.{l}.hook_{h}' for l in range(n) for h in ('resid_pre', 'out_proj')], f'blocks.{n - 1}.hook_resid_post']
+    outs = stream_parts(model.cfg.n_layer)
     names = list(dict.fromkeys([*saes, *outs]))
     parts = []
     with torch.no_grad():
@@ -72,7 +71,7 @@ def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
 def downstream(model, ds:PatchingDataset, site:str,
                resid_pre:torch.Tensor|None=None): # [N, L, d_model] clean residual stream entering the site's block
     "Function `(rows, value) -> logit diffs [len(rows)]` of clean runs with `value` at `site`, re-running only what follows it"
-    l, kind, n = _site_layer(site), site.rsplit('.', 1)[-1], model.cfg.n_layer
+    l, kind, n = layer_of(site), hook_of(site), model.cfg.n_layer
     def head(resid, i): return logit_diff(model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype)), ds[i])
     def swap(x): return [(site, lambda t, hook: x)]
     if resid_pre is None or l is None:
@@ -129,27 +128,26 @@ class Attribution:
                 f"features taking part={n}, edges={len(self.edge_scores)})")
 
 # %% ../nbs/06_attribution.ipynb #c5c833b0
-def _edge_name(src:int|str, dst:int|str)->str:
-    "Edge name: from layer `src`'s output (or 'embed') into layer `dst`'s mixer input (or 'logits')"
-    a = 'hook_embed' if src == 'embed' else f'blocks.{src}.hook_out_proj'
-    return f"{a}->{'logits' if dst == 'logits' else f'blocks.{dst}.hook_layer_input'}"
-
-def _edge_scores(model, ds, vc, vk, ld_clean, method, alphas, batch_size, embed=False, logits=False, bar=None):
+def edge_attribution(model, ds:PatchingDataset, vc:SiteValues, vk:SiteValues, # clean and corrupt values (`site_values`)
+                     ld_clean:torch.Tensor, # [N] clean logit differences
+                     method:str, alphas:torch.Tensor, batch_size:int,
+                     embed:bool=False, logits:bool=False, # also the edges from the embedding / into the logits
+                     bar=None)->dict: # a progress bar to advance per receiver
     "Scores of the edges into every layer's mixer input (and the logits), from the embedding (optional) and earlier layers"
     n, out = model.cfg.n_layer, {}
-    part = lambda v, src: v.layers['hook_embed' if src == 'embed' else f'blocks.{src}.hook_out_proj']
+    part = lambda v, src: v.layers[Edge(src, 'logits').src_hook]
     for dst in [*range(0 if embed else 1, n), *(['logits'] if logits else [])]:
         last = n if dst == 'logits' else dst
         srcs = (['embed'] if embed else []) + list(range(last))
-        if dst == 'logits': site, x0 = f'blocks.{n - 1}.hook_resid_post', vc.layers[f'blocks.{n - 1}.hook_resid_post']
-        else: site, x0 = f'blocks.{dst}.hook_layer_input', vc.layers[f'blocks.{dst}.hook_resid_pre']
+        if dst == 'logits': at = stream_parts(n)[-1]; x0 = vc.layers[at]
+        else: at, x0 = site(dst, 'layer_input'), vc.layers[site(dst, 'input')]
         d_out = {src: part(vk, src) - part(vc, src) for src in srcs}
         if method == 'exact':
-            d = _exact_scores(model, ds, site, x0, list(d_out.values()), ld_clean.sum(), batch_size, x0)
-            for src, v in zip(d_out, d.tolist()): out[_edge_name(src, dst)] = v
+            d = _exact_scores(model, ds, at, x0, list(d_out.values()), ld_clean.sum(), batch_size, x0)
+            for src, v in zip(d_out, d.tolist()): out[Edge(src, dst).name] = v
         else:
-            g = path_gradients(model, ds, site, x0, sum(d_out.values()), alphas, batch_size, x0)
-            for src, dv in d_out.items(): out[_edge_name(src, dst)] = (-dv * g).sum().item()
+            g = path_gradients(model, ds, at, x0, sum(d_out.values()), alphas, batch_size, x0)
+            for src, dv in d_out.items(): out[Edge(src, dst).name] = (-dv * g).sum().item()
         if bar is not None: bar.update()
     return out
 
@@ -190,7 +188,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     vc, vk = site_values(model, saes, ds.clean, batch_size), site_values(model, saes, ds.corrupt, batch_size)
     alphas = (torch.arange(steps) + .5) / steps if method == 'ig' else torch.zeros(1)
     scores, counts, err_scores, by_pos, err_pos, edge_scores = {}, {}, {}, {}, {}, {}
-    resid_pre = lambda s: vc.layers[f'blocks.{_site_layer(s)}.hook_resid_pre']
+    resid_pre = lambda s: vc.layers[site(layer_of(s), 'input')]
     bar = tqdm(total=len(saes) + (model.cfg.n_layer - 1 if edges else 0), desc=f'attribute ({method})', disable=not progress)
     for s, sae in saes.items():
         fc, fk = vc.f[s], vk.f[s]
@@ -211,7 +209,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
             by_pos[s], err_pos[s] = _feature_scores(sae, fc, fk, vc.err[s], vk.err[s], g)
             scores[s], err_scores[s] = by_pos[s].sum(0), err_pos[s].sum().item()
         bar.update()
-    if edges: edge_scores = _edge_scores(model, ds, vc, vk, ldc, method, alphas, batch_size, bar=bar)
+    if edges: edge_scores = edge_attribution(model, ds, vc, vk, ldc, method, alphas, batch_size, bar=bar)
     bar.close()
     return Attribution(scores, counts, err_scores, by_pos or None, err_pos or None, edge_scores, method,
                        steps if method == 'ig' else 1, len(ds), ldc.mean().item(), ldk.mean().item())
@@ -240,10 +238,6 @@ def top(self:Attribution, n:int=20)->list[tuple[str, int, float]]:
     return sorted(flat, key=lambda t: -abs(t[2]))[:n]
 
 # %% ../nbs/06_attribution.ipynb #d25db579
-def _site_label(s:str)->str:
-    l = _site_layer(s)
-    return f"L{l} {s.split('.hook_')[-1]}" if l is not None else s
-
 def plot_attribution(attr:Attribution, tokens:list[str]|None=None, # labels of the positions (e.g. the first clean prompt's tokens)
                      n_top:int=15):
     "Heatmap of feature and error scores by site and position, and a bar chart of the top features"
@@ -257,12 +251,12 @@ def plot_attribution(attr:Attribution, tokens:list[str]|None=None, # labels of t
     lim = max(feat.abs().max(), err.abs().max()).item() or 1.
     for ax, m, title in ((axs[0], feat, 'SAE features (sum)'), (axs[1], err, 'error nodes')):
         im = ax.imshow(m, cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
-        ax.set_yticks(range(len(sites)), [_site_label(s) for s in sites]); ax.set_title(title)
+        ax.set_yticks(range(len(sites)), [site_label(s) for s in sites]); ax.set_title(title)
         ax.set_xticks(range(L), tokens if tokens is not None else range(L), rotation=90, fontsize=7)
     fig.colorbar(im, ax=axs[1], label='score (Σ logit diff)')
     top = attr.top(n_top)[::-1]
     axs[2].barh(range(len(top)), [v for *_, v in top], color=['C0' if v > 0 else 'C3' for *_, v in top])
-    axs[2].set_yticks(range(len(top)), [f"{_site_label(s)} #{j}" for s, j, _ in top], fontsize=7)
+    axs[2].set_yticks(range(len(top)), [f"{site_label(s)} #{j}" for s, j, _ in top], fontsize=7)
     axs[2].set_title(f'top {n_top} features'); axs[2].axvline(0, color='k', lw=.5)
     plt.tight_layout()
     return fig

@@ -13,9 +13,10 @@ from typing import Iterator
 import torch
 
 # %% auto #0
-__all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'train_tokenizer',
-           'PatchingDataset', 'single_token_ids', 'ioi_dataset', 'word_token_ids', 'copy_dataset', 'induction_dataset',
-           'logit_diff', 'accuracy', 'normalized_logit_diff', 'text_corpus']
+__all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
+           'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'ioi_dataset', 'word_token_ids', 'copy_dataset',
+           'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'normalized_logit_diff', 'special_token_ids',
+           'text_corpus']
 
 # %% ../nbs/02_data.ipynb #e2e1c752
 EOS = '<|endoftext|>'
@@ -235,6 +236,15 @@ def induction_dataset(tokenizer, n:int=200, seed:int=0,
     return PatchingDataset(clean, corrupt, torch.tensor(ca), torch.tensor(ka), _decode_all(tokenizer, clean), _decode_all(tokenizer, corrupt),
                            {'A1': pa, 'B1': pa + 1, 'END': torch.full((n,), seq_len - 1)}, task='induction')
 
+# %% ../nbs/02_data.ipynb #7c820abb
+TASKS = dict(ioi=ioi_dataset, copy=copy_dataset, induction=induction_dataset)
+
+def task_dataset(task:str, # 'ioi', 'copy' or 'induction'
+                 tokenizer, n:int=100, seed:int=0)->PatchingDataset:
+    "The `PatchingDataset` of a task name"
+    if task not in TASKS: raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+    return TASKS[task](tokenizer, n, seed=seed)
+
 # %% ../nbs/02_data.ipynb #2260f0ec
 def logit_diff(logits:torch.Tensor, # [N, L, V] logits (read at the last position) or [N, V]
                ds:PatchingDataset)->torch.Tensor:
@@ -259,9 +269,18 @@ def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit d
     nld = torch.where(rng > 0, (p - k) / rng.clamp_min(torch.finfo(rng.dtype).tiny), torch.ones_like(p))
     return nld.mean().item() if reduce else nld
 
+# %% ../nbs/02_data.ipynb #830bfad0
+def special_token_ids(tokenizer)->list[int]:
+    "The ids of the tokenizer's BOS, EOS and pad tokens (none without a tokenizer)"
+    if tokenizer is None: return []
+    return sorted({i for i in (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None})
+
 # %% ../nbs/02_data.ipynb #2f9dd068
 def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
-    "Documents of a local file/directory (.txt: one document per file, .jsonl: one per line) or a Hugging Face dataset"
+    "Documents of a local file/directory (.txt: one document per file, .jsonl: one per line), a list of them, or a hub dataset"
+    if isinstance(source, (list, tuple)):
+        for s in source: yield from _documents(s, text_field, split)
+        return
     p = Path(source)
     if p.exists():
         files = sorted(f for f in p.rglob('*') if f.suffix in ('.txt', '.jsonl')) if p.is_dir() else [p]
@@ -276,7 +295,7 @@ def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
     except ImportError: raise ValueError(f"{source!r} is not a local path, and reading a hub dataset needs `pip install datasets`") from None
     for row in load_dataset(str(source), split=split, streaming=True): yield row[text_field]
 
-def text_corpus(source,             # a .txt/.jsonl file, a directory of them, or a hub dataset name
+def text_corpus(source,             # a .txt/.jsonl file, a directory of them, a list of those, or a hub dataset name
                 tokenizer,
                 seq_len:int=128,    # tokens per chunk
                 batch_size:int|None=None, # yield [batch_size, seq_len] batches instead of [seq_len] chunks

@@ -6,20 +6,18 @@ Docs: https://mamba-sae.github.io/mamba-sae/features.html.md"""
 
 # %% ../nbs/08_features.ipynb #451862fb
 from __future__ import annotations
-import html, json, math
+import math
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .sae import TopKSAE, atomic_write
-from .train import check_saes, _site_layer
-from .model import resolve_device, DEVICE_HELP
+from .sae import TopKSAE
+from .sites import layer_of, check_saes
+from .model import process_group
 
 # %% auto #0
-__all__ = ['feature_acts', 'TopActivations', 'top_activations', 'tokens_html', 'logit_effects', 'Dashboard', 'feature_dashboard',
-           'save_dashboards', 'FeatureBrowser', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
-           'sharpest_copy_feature', 'induction_scores', 'parse_feature_list', 'copy_report', 'add_features_args',
-           'text_tokens', 'run_features']
+__all__ = ['feature_acts', 'TopActivations', 'top_activations', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
+           'sharpest_copy_feature', 'copy_report', 'induction_scores']
 
 # %% ../nbs/08_features.ipynb #d6f6af6f
 def _check_site(model, sae:TopKSAE, site:str):
@@ -30,7 +28,7 @@ def _check_site(model, sae:TopKSAE, site:str):
 def feature_acts(model, sae:TopKSAE, site:str, tokens:torch.Tensor)->torch.Tensor:
     "Dense SAE feature activations [batch, pos, d_sae] at `site` for token ids [batch, pos]"
     with torch.no_grad():
-        _, c = model.run_with_cache(tokens, names_filter=site, stop_at_layer=_site_layer(site) + 1)
+        _, c = model.run_with_cache(tokens, names_filter=site, stop_at_layer=layer_of(site) + 1)
         return sae.encode_dense(c[site].to(sae.W_enc.dtype))
 
 # %% ../nbs/08_features.ipynb #40c13de2
@@ -91,12 +89,12 @@ def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, po
                     progress:bool=True)->TopActivations:
     "The k largest activations of every feature over a corpus, streamed with bounded memory (and merged across torchrun ranks)"
     from tqdm.auto import tqdm
-    import torch.distributed as dist
     _check_site(model, sae, site)
     if k < 1: raise ValueError(f"k must be at least 1, got {k}")
     left, right = context
     W, Fd = left + 1 + right, sae.d_sae
-    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    dist = process_group()
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist else (0, 1)
     edges = torch.logspace(math.log10(hist_range[0]), math.log10(hist_range[1]), n_bins + 1)
     cur = dict(values=torch.full((Fd, 0), -1.), seq=torch.zeros(Fd, 0, dtype=torch.long), pos=torch.zeros(Fd, 0, dtype=torch.long),
                context=torch.zeros(Fd, 0, W, dtype=torch.long), context_acts=torch.zeros(Fd, 0, W))
@@ -108,7 +106,7 @@ def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, po
         if not mine.any(): continue
         seq_ids, toks = seq_ids[mine], toks[mine]
         with torch.no_grad():
-            _, c = model.run_with_cache(toks, names_filter=site, stop_at_layer=_site_layer(site) + 1)
+            _, c = model.run_with_cache(toks, names_filter=site, stop_at_layer=layer_of(site) + 1)
             acts, idx = sae.encode(c[site].to(sae.W_enc.dtype))    # [B, L, k_sae] each: only the active latents
         acts, idx = acts.float().cpu(), idx.cpu()   # the bookkeeping stays on the CPU: only [B, L, k] crosses
         B, L, ks = acts.shape
@@ -159,133 +157,6 @@ def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, po
     cur['context_acts'] = cur['context_acts'].masked_fill(none[..., None], 0)
     return TopActivations(cur['values'], cur['seq'], cur['pos'], cur['context'], cur['context_acts'], n_active,
                           hist.view(Fd, n_bins), edges, n_tokens, site, left)
-
-# %% ../nbs/08_features.ipynb #396c3036
-def _tok(tokenizer, t:int)->str: return tokenizer.decode([t]) if t >= 0 else ''
-
-def tokens_html(tokenizer, tokens, acts, vmax:float|None=None, mark:int|None=None)->str:
-    "Tokens as HTML spans coloured by activation (`mark`: index of a token to outline)"
-    tokens, acts = [int(t) for t in tokens], [float(a) for a in acts]
-    vmax = vmax or max(acts + [1e-9])
-    out = []
-    for j, (t, a) in enumerate(zip(tokens, acts)):
-        if t < 0: continue
-        s = html.escape(_tok(tokenizer, t)).replace(' ', '&nbsp;').replace('\n', '⏎')
-        style = f"background:rgba(255,112,0,{min(max(a / vmax, 0), 1):.2f});" + ("outline:1px solid #333;" if j == mark else '')
-        out.append(f'<span title="{a:.3g}" style="{style}">{s}</span>')
-    return ''.join(out)
-
-def _hist_svg(counts, edges, w:int=260, h:int=70)->str:
-    c = [int(x) for x in counts]
-    m = max(c + [1])
-    bw = w / len(c)
-    bars = ''.join(f'<rect x="{i * bw:.1f}" y="{h - 14 - (h - 20) * v / m:.1f}" width="{bw - 1:.1f}" height="{(h - 20) * v / m:.1f}" fill="#f07000"/>'
-                   for i, v in enumerate(c))
-    lab = f'<text x="0" y="{h - 2}" font-size="9">{float(edges[0]):.0e}</text><text x="{w}" y="{h - 2}" font-size="9" text-anchor="end">{float(edges[-1]):.0e}</text>'
-    return f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">{bars}{lab}</svg>'
-
-def logit_effects(model, sae:TopKSAE, feature:int, n:int=8)->tuple[list, list]:
-    "Output tokens the feature's decoder direction promotes and suppresses most: ([(token, value)], [(token, value)])"
-    with torch.no_grad():
-        d = sae.W_dec[feature].to(model.lm_head.weight.dtype) * model.norm_f.weight
-        eff = model.lm_head.weight @ d
-    up, down = eff.topk(n), (-eff).topk(n)
-    return list(zip(up.indices.tolist(), up.values.tolist())), list(zip(down.indices.tolist(), (-down.values).tolist()))
-
-# %% ../nbs/08_features.ipynb #51c15424
-class Dashboard(str):
-    "HTML of one feature's dashboard; shows itself in a notebook"
-    def _repr_html_(self): return str(self)
-
-def feature_dashboard(top:TopActivations, feature:int, tokenizer,
-                      model=None, sae:TopKSAE|None=None, # give both to list the tokens the feature promotes / suppresses
-                      n_examples:int=8)->Dashboard:
-    "A feature's dashboard: top examples coloured by activation, histogram, output tokens"
-    if not 0 <= feature < len(top.values): raise ValueError(f"feature {feature} out of range: this SAE has {len(top.values)} features")
-    vals = top.values[feature]
-    vmax = float(vals.max()) or 1.
-    rows = []
-    for j in range(min(n_examples, top.k)):
-        if top.seq[feature, j] < 0: break
-        rows.append(f'<tr><td style="color:#888;padding-right:8px">{float(vals[j]):.2f}</td><td style="font-family:monospace">'
-                    f'{tokens_html(tokenizer, top.context[feature, j], top.context_acts[feature, j], vmax, top.left)}</td></tr>')
-    logits = ''
-    if model is not None and sae is not None:
-        up, down = logit_effects(model, sae, feature)
-        fmt = lambda lst, c: ' '.join(f'<code style="background:{c}">{html.escape(_tok(tokenizer, t))}</code>&thinsp;<small>{v:+.2f}</small>' for t, v in lst)
-        logits = f'<p><b>promotes</b> {fmt(up, "#dfd")}</p><p><b>suppresses</b> {fmt(down, "#fdd")}</p>'
-    freq = float(top.frequency[feature])
-    return Dashboard(
-        f'<div class="mamba-sae-dashboard" style="border:1px solid #ddd;padding:8px;margin:6px 0">'
-        f'<h4 style="margin:2px 0">{html.escape(top.site)} · feature {feature}</h4>'
-        f'<p style="margin:2px 0">fires on {freq:.3%} of {top.n_tokens:,} tokens · max activation {vmax:.3g}</p>'
-        f'<div style="display:flex;gap:16px;align-items:flex-start"><div>{_hist_svg(top.hist[feature], top.bin_edges)}'
-        f'<br><small>activation histogram (nonzero, log bins)</small></div><div>{logits}</div></div>'
-        f'<table style="border-collapse:collapse">{"".join(rows) or "<tr><td>never fires on this corpus</td></tr>"}</table></div>')
-
-# %% ../nbs/08_features.ipynb #3d9a13d5
-_PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head><body style="font-family:sans-serif;max-width:1100px;margin:auto">{body}</body></html>'
-
-def save_dashboards(top:TopActivations, features:list[int], tokenizer, out_dir, model=None, sae:TopKSAE|None=None,
-                    title:str|None=None)->Path:
-    "Write `feature_<i>.html` for each feature and an `index.html` linking them into `out_dir`; returns the index path"
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    links = []
-    for f in features:
-        page = _PAGE.format(title=f'{top.site} feature {f}', body=feature_dashboard(top, f, tokenizer, model, sae))
-        atomic_write(out / f'feature_{f}.html', lambda p, page=page: Path(p).write_text(page))
-        links.append(f'<li><a href="feature_{f}.html">feature {f}</a> · max {float(top.values[f, 0]):.3g} · fires on {float(top.frequency[f]):.2%}</li>')
-    t = title or f'{top.site}: {len(features)} features'
-    index = _PAGE.format(title=html.escape(t), body=f'<h2>{html.escape(t)}</h2><ul>{"".join(links)}</ul>')
-    atomic_write(out / 'index.html', lambda p: Path(p).write_text(index))
-    return out / 'index.html'
-
-# %% ../nbs/08_features.ipynb #08abde0c
-class FeatureBrowser:
-    "ipywidgets browser over features: dashboard, prev/next through a list, and the feature's activation on typed text"
-    def __init__(self, model, sae:TopKSAE, top:TopActivations, tokenizer, features:list[int]|None=None,
-                 text:str='Then, Mary, John and Tom went to the store. Mary and John gave a ring to'):
-        import ipywidgets as W
-        self.model, self.sae, self.top, self.tok = model, sae, top, tokenizer
-        self.features = list(features) if features is not None else top.values[:, 0].argsort(descending=True)[:(top.n_active > 0).sum()].tolist()
-        if not self.features: raise ValueError("no features to browse: none fired on the corpus, and no list was given")
-        self.i = 0
-        self.picker = W.Dropdown(options=[(f'feature {f}', f) for f in self.features], description='feature')
-        self.prev, self.next = W.Button(description='◀ prev'), W.Button(description='next ▶')
-        self.text = W.Text(value=text, description='text', layout=W.Layout(width='90%'))
-        self.dash, self.live = W.HTML(), W.HTML()
-        self.picker.observe(lambda ch: self.show(ch['new']), names='value')
-        self.prev.on_click(lambda _: self.step(-1)); self.next.on_click(lambda _: self.step(1))
-        self.text.observe(lambda ch: self._update_live(), names='value')
-        self.widget = W.VBox([W.HBox([self.prev, self.picker, self.next]), self.dash, self.text, self.live])
-        self.show(self.features[0])
-
-    @property
-    def feature(self)->int: return self.features[self.i]
-
-    def show(self, feature:int):
-        "Show `feature`'s dashboard and its activation on the text"
-        if feature not in self.features: raise ValueError(f"feature {feature} is not in this browser's list")
-        self.i = self.features.index(feature)
-        if self.picker.value != feature: self.picker.value = feature
-        self.dash.value = feature_dashboard(self.top, feature, self.tok, self.model, self.sae)
-        self._update_live()
-
-    def step(self, d:int):
-        "Move `d` places through the feature list (wrapping around)"
-        self.show(self.features[(self.i + d) % len(self.features)])
-
-    def activation_html(self, text:str)->str:
-        "The current feature's activation on every token of `text`, as coloured HTML"
-        ids = self.tok(text, add_special_tokens=False, return_tensors='pt')['input_ids']
-        if ids.shape[1] == 0: return '<i>no tokens</i>'
-        a = feature_acts(self.model, self.sae, self.top.site, ids)[0, :, self.feature]
-        return tokens_html(self.tok, ids[0], a, float(self.top.values[self.feature, 0]) or None)
-
-    def _update_live(self): self.live.value = f'<div style="font-family:monospace">{self.activation_html(self.text.value)}</div>'
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.widget)
 
 # %% ../nbs/08_features.ipynb #7ac2cee8
 def copy_probes(tokenizer, n_words:int=40, repeats:int=8, seq_len:int=6, seed:int=0)->list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -397,6 +268,15 @@ def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='du
             best = (float(contrast[j]), s, fs[j], words)
     return best[1:]
 
+# %% ../nbs/08_features.ipynb #f6917867
+def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:
+    "Copy scores of every site, and a JSON-ready report: counts per class and the features with their tokens"
+    scores = {s: copy_scores(model, sae, s, tokenizer, **kw) for s, sae in saes.items()}
+    dec = lambda ts: [tokenizer.decode([t]) for t in ts[:12]]
+    rep = {s: dict(counts=c.summary(), **{k: [dict(feature=f, first=round(float(c.first[f]), 4), later=round(float(c.later[f]), 4), tokens=dec(c.tokens[f]))
+                                               for f in c.features(k)] for k in ('duplicate', 'once')}) for s, c in scores.items()}
+    return scores, rep
+
 # %% ../nbs/08_features.ipynb #d1f61932
 def induction_scores(model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:int=0, seq_len:int=20,
                      min_share:float=0.1)->torch.Tensor: # features active at the second A in fewer prompts score 0 (one-off outliers)
@@ -408,88 +288,3 @@ def induction_scores(model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:in
     hi = torch.maximum(ac, ak)
     score = (ac - ak).abs().mean(0) / (hi.mean(0) + 1e-6)
     return score.masked_fill((hi > 0).float().mean(0) < min_share, 0.)
-
-# %% ../nbs/08_features.ipynb #3e5f9346
-def parse_feature_list(spec:str)->list[tuple[str, int]]:
-    "'site:index,site:index' → [(site, index)]"
-    out = []
-    for part in filter(None, (p.strip() for p in spec.split(','))):
-        site, sep, idx = part.rpartition(':')
-        if not sep or not idx.isdigit(): raise ValueError(f"bad feature {part!r}: write site:index, e.g. blocks.2.hook_out_proj:95")
-        out.append((site, int(idx)))
-    return out
-
-def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:
-    "Copy scores of every site, and a JSON-ready report: counts per class and the features with their tokens"
-    scores = {s: copy_scores(model, sae, s, tokenizer, **kw) for s, sae in saes.items()}
-    dec = lambda ts: [tokenizer.decode([t]) for t in ts[:12]]
-    rep = {s: dict(counts=c.summary(), **{k: [dict(feature=f, first=round(float(c.first[f]), 4), later=round(float(c.later[f]), 4), tokens=dec(c.tokens[f]))
-                                               for f in c.features(k)] for k in ('duplicate', 'once')}) for s, c in scores.items()}
-    return scores, rep
-
-def add_features_args(p):
-    "Arguments of `mamba-sae features`"
-    p.add_argument('--model', default='tiny', help="hub id, checkpoint directory or 'tiny'")
-    p.add_argument('--saes', default='output', help="'output' or 'input' (the tiny model's shipped SAEs) or a folder of SAEs")
-    p.add_argument('--circuit', default=None, help="circuit.json from mamba-sae circuit: show its features")
-    p.add_argument('--features', default=None, help="site:index,site:index,... to show")
-    p.add_argument('--top', type=int, default=8, help="features per site (the circuit's first ones, or the most active)")
-    p.add_argument('--corpus', default=None, help="text corpus for the top examples (.txt/.jsonl/dir/hub name); default for tiny: its generator")
-    p.add_argument('--tokens', type=int, default=65536, help="tokens of corpus to scan")
-    p.add_argument('--k', type=int, default=20, help="top examples per feature")
-    p.add_argument('--device', default='auto', help=DEVICE_HELP)
-    p.add_argument('--no-progress', action='store_true')
-    p.add_argument('--out', required=True)
-    return p
-
-def text_tokens(model_name:str, tokenizer, corpus:str|None=None, # .txt/.jsonl file, folder or hub dataset; None: the tiny model's generator
-                n_tokens:int=65536, seq_len:int=128)->torch.Tensor:
-    "[n_seq, seq_len] tokens of text for top activations: from `corpus`, or the embedded model's own generator"
-    if corpus:
-        from mamba_sae.data import text_corpus
-        return torch.stack(list(text_corpus(corpus, tokenizer, seq_len, max_chunks=max(n_tokens // seq_len, 1))))
-    if model_name == 'tiny':
-        from mamba_sae.tiny import tiny_corpus
-        return tiny_corpus(tokenizer, n_tokens, seq_len, seed=12345)
-    raise ValueError("--corpus is needed for a model other than 'tiny'")
-
-def run_features(args)->dict:
-    "Dashboards for chosen features and a copy-feature report (see `add_features_args`)"
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    from mamba_sae.search import load_model_and_saes
-    model, tok, saes = load_model_and_saes(args.model, args.saes, device=resolve_device(args.device))
-    if args.circuit:
-        feats = [(s, j) for s, j in json.loads(Path(args.circuit).read_text())['features'] if j is not None]
-    elif args.features: feats = parse_feature_list(args.features)
-    else: feats = None
-    if feats is not None:
-        bad = sorted({s for s, _ in feats} - set(saes))
-        if bad: raise ValueError(f"features at sites {bad} have no SAE here; SAE sites: {list(saes)}")
-    corpus = text_tokens(args.model, tok, args.corpus, args.tokens)   # a tensor: one pass per site reads it again
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    sites = list(dict.fromkeys(s for s, _ in feats)) if feats is not None else list(saes)
-    links = []
-    for s in sites:
-        top = top_activations(model, saes[s], s, corpus, k=args.k, progress=not args.no_progress)
-        fs = [j for s2, j in feats if s2 == s][:args.top] if feats is not None else top.values[:, 0].argsort(descending=True)[:args.top].tolist()
-        save_dashboards(top, fs, tok, out / 'dashboards' / s, model, saes[s])
-        links.append(f'<li><a href="{s}/index.html">{s}</a>: {len(fs)} features</li>')
-    index = _PAGE.format(title='feature dashboards', body=f'<h2>Feature dashboards</h2><ul>{"".join(links)}</ul>')
-    atomic_write(out / 'dashboards' / 'index.html', lambda p: Path(p).write_text(index))
-    scores, rep = copy_report(model, saes, tok)
-    atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
-    md = ['| site | duplicate | once | neither | example duplicate feature (tokens) |', '|---|---|---|---|---|']
-    for s, r in rep.items():
-        ex = f"#{r['duplicate'][0]['feature']} ({', '.join(r['duplicate'][0]['tokens'][:5])})" if r['duplicate'] else '-'
-        md.append(f"| {s} | {r['counts']['duplicate']} | {r['counts']['once']} | {r['counts']['neither']} | {ex} |")
-    atomic_write(out / 'copy_report.md', lambda p: Path(p).write_text('\n'.join(md) + '\n'))
-    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
-    for ax, kind in zip(axs, ('duplicate', 'once')):
-        s, f, words = sharpest_copy_feature(model, saes, scores, tok, kind)
-        if s is None: ax.set_title(f'no {kind} feature found'); continue
-        plot_repeat_pattern(model, saes[s], s, tok, f, words, ax=ax); ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
-    fig.tight_layout(); fig.savefig(out / 'repeat_patterns.png', dpi=110); plt.close(fig)
-    print(f"dashboards for {len(sites)} sites -> {out / 'dashboards' / 'index.html'}")
-    print('\n'.join(md))
-    return rep

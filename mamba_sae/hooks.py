@@ -15,7 +15,7 @@ from torch import nn
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'HookedRootModule']
+__all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'unknown_name_msg', 'HookedRootModule']
 
 # %% ../nbs/00_hooks.ipynb #fe43440c
 class HookPoint(nn.Module):
@@ -75,9 +75,10 @@ class ActivationCache(dict):
         if isinstance(key, tuple): key = get_act_name(*key)
         elif key not in self and isinstance(key, str) and not key.startswith(('hook_', 'blocks.')): key = get_act_name(key)
         try: return super().__getitem__(key)
-        except KeyError: raise KeyError(_unknown_msg(key, self.keys(), "in this cache")) from None
+        except KeyError: raise KeyError(unknown_name_msg(key, self.keys(), "in this cache")) from None
 
-def _unknown_msg(name, valid, where):
+def unknown_name_msg(name, valid, where:str)->str:
+    "The error message for an unknown hook `name`, naming the closest of `valid` (`where`: e.g. 'for this model')"
     valid = list(valid)
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
     hint = f"; closest: {', '.join(close)}" if close else f"; e.g. {', '.join(valid[:3])}" if valid else ""
@@ -104,7 +105,7 @@ class HookedRootModule(nn.Module):
         out = []
         for n in names:
             if isinstance(n, tuple): n = get_act_name(*n)
-            if n not in self.hook_dict: raise ValueError(_unknown_msg(n, self.hook_dict, "for this model"))
+            if n not in self.hook_dict: raise ValueError(unknown_name_msg(n, self.hook_dict, "for this model"))
             out.append(n)
         return out
 

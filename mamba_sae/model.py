@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/model.html.md"""
 
 # %% ../nbs/01_model.ipynb #e8111cc9
 from __future__ import annotations
-import importlib.resources, json, math, os, re, shutil, tempfile
+import contextlib, importlib.resources, json, math, os, re, shutil, tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 import torch
@@ -14,11 +14,12 @@ import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from .hooks import HookPoint, HookedRootModule
-from .scan import scan_states, selective_scan
+from .scan import _check_impl, scan_states, selective_scan
 
 # %% auto #0
-__all__ = ['MAMBA_TOKENIZER', 'DEVICE_HELP', 'MambaConfig', 'RMSNorm', 'MambaBlock', 'HookedMamba', 'to_hooked_state_dict',
-           'to_original_state_dict', 'load_checkpoint', 'random_hf_mamba', 'save_original_checkpoint', 'resolve_device']
+__all__ = ['MAMBA_TOKENIZER', 'MambaConfig', 'RMSNorm', 'MambaBlock', 'HookedMamba', 'to_hooked_state_dict',
+           'to_original_state_dict', 'load_checkpoint', 'random_hf_mamba', 'save_original_checkpoint', 'resolve_device',
+           'process_group']
 
 # %% ../nbs/01_model.ipynb #57e8f3a4
 @dataclass
@@ -181,7 +182,7 @@ class HookedMamba(HookedRootModule):
     "Mamba-1 language model with TransformerLens-style hook points"
     def __init__(self, cfg:MambaConfig, tokenizer=None, init:bool=True):
         super().__init__()
-        self.cfg, self.tokenizer, self.scan_impl, self.name_or_path = cfg, tokenizer, 'auto', None
+        self.cfg, self.tokenizer, self.scan_impl, self.name_or_path = cfg, tokenizer, 'auto', None  # scan_impl: set with `use_scan`
         self.embedding = nn.Embedding(cfg.d_vocab, cfg.d_model)
         self.hook_embed = HookPoint()
         self.blocks = nn.ModuleList([MambaBlock(cfg, l) for l in range(cfg.n_layer)])
@@ -263,6 +264,15 @@ def to_tokens(self:HookedMamba, text:str|list[str])->torch.Tensor:
     if self.tokenizer is None: raise ValueError("this model has no tokenizer: pass token ids, or set model.tokenizer")
     ids = self.tokenizer([text] if isinstance(text, str) else text, return_tensors='pt')['input_ids']
     return ids.to(self.device)
+
+# %% ../nbs/01_model.ipynb #522f8457
+@patch
+@contextlib.contextmanager
+def use_scan(self:HookedMamba, impl:str): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm), see `selective_scan`
+    "Run every block's selective scan through `impl` inside the `with` block (yields the model); the previous choice is restored on exit"
+    prev, self.scan_impl = self.scan_impl, _check_impl(impl)
+    try: yield self
+    finally: self.scan_impl = prev
 
 # %% ../nbs/01_model.ipynb #2c324e90
 def to_hooked_state_dict(sd:dict)->dict:
@@ -425,4 +435,11 @@ def resolve_device(device:str|torch.device|None='auto')->torch.device:
     if d.type not in ('cpu', 'cuda'): raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     return d
 
-DEVICE_HELP = "where the model and SAEs run: auto (CUDA when available), cpu, cuda or cuda:N"
+# %% ../nbs/01_model.ipynb #287bcdc4
+def process_group(init:bool=False): # start the group from torchrun's environment (WORLD_SIZE > 1) if none runs yet
+    "`torch.distributed` when a process group is running (under torchrun), else None"
+    import torch.distributed as dist
+    if not dist.is_available(): return None
+    if init and not dist.is_initialized() and int(os.environ.get('WORLD_SIZE', '1')) > 1:
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+    return dist if dist.is_initialized() else None

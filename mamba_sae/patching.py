@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 import torch
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
-from .attribution import site_values, task_logit_diffs, _edge_scores, _edge_name
+from .sites import site, layer_edges, Edge
+from .attribution import site_values, task_logit_diffs, edge_attribution
 
 # %% auto #0
-__all__ = ['resample_ablation', 'plot_resample_ablation', 'layer_edges', 'patch_edges', 'path_patching', 'edge_scores',
-           'ACDCResult', 'acdc', 'plot_layer_graph', 'blocked_logits', 'token_movement']
+__all__ = ['resample_ablation', 'plot_resample_ablation', 'patch_edges', 'path_patching', 'edge_scores', 'ACDCResult', 'acdc',
+           'plot_layer_graph', 'blocked_logits', 'token_movement']
 
 # %% ../nbs/09_patching.ipynb #1c191308
 def _block_hook(model, hook:str)->list[str]:
     "Full hook names of `hook` ('hook_out_proj' or 'out_proj') in every block"
-    short = hook if hook.startswith('hook_') else f'hook_{hook}'
-    names = [f'blocks.{l}.{short}' for l in range(model.cfg.n_layer)]
+    names = [site(l, hook) for l in range(model.cfg.n_layer)]
     model._resolve(names)  # unknown names raise with the closest matches
     return names
 
@@ -66,16 +66,6 @@ def plot_resample_ablation(res:torch.Tensor, tokens:list[str]|None=None, title:s
     ax.figure.colorbar(im, ax=ax, label='normalized logit diff')
     return ax
 
-# %% ../nbs/09_patching.ipynb #7bec66f0
-def layer_edges(n_layer:int)->list[str]:
-    "Every edge of the layer graph: embedding and layer outputs into later layers' mixer inputs and the logits"
-    return [_edge_name(s, r) for r in [*range(n_layer), 'logits'] for s in ['embed', *range(n_layer if r == 'logits' else r)]]
-
-def _parse_edge(name:str):
-    "(sender, receiver) of an edge name: 'embed' or a layer; a layer or 'logits'"
-    a, b = name.split('->')
-    return ('embed' if a == 'hook_embed' else int(a.split('.')[1])), ('logits' if b == 'logits' else int(b.split('.')[1]))
-
 # %% ../nbs/09_patching.ipynb #aea18685
 def patch_edges(model, ds:PatchingDataset,
                 patched:torch.Tensor,   # [V, E] bool: the edges each variant patches to the corrupt run's value
@@ -88,20 +78,19 @@ def patch_edges(model, ds:PatchingDataset,
     if patched.shape[1] != len(edges): raise ValueError(f"patched has {patched.shape[1]} columns for {len(edges)} edges")
     vk = corrupt or site_values(model, {}, ds.corrupt, batch_size)
     into = {}
-    for e, (s, r) in enumerate(map(_parse_edge, edges)): into.setdefault(r, []).append((s, e))
-    src_name = lambda s: 'hook_embed' if s == 'embed' else f'blocks.{s}.hook_out_proj'
+    for e, (s, r) in enumerate(map(Edge.parse, edges)): into.setdefault(r, []).append((s, e))
     V, N, out = len(patched), len(ds), []
     for rows in torch.arange(V * N).split(batch_size):
         v, i, now = rows // N, rows % N, {}
         def fix(x, r):
             for s, e in into.get(r, []):
                 m = patched[v, e]
-                if m.any(): x = x + m[:, None, None].to(x) * (vk.layers[src_name(s)][i] - now[s])
+                if m.any(): x = x + m[:, None, None].to(x) * (vk.layers[Edge(s, r).src_hook][i] - now[s])
             return x
         hooks = [('hook_embed', lambda x, hook: now.__setitem__('embed', x))]
         for l in range(n):
-            hooks += [(f'blocks.{l}.hook_layer_input', lambda x, hook, l=l: fix(x, l)),
-                      (f'blocks.{l}.hook_out_proj', lambda x, hook, l=l: now.__setitem__(l, x))]
+            hooks += [(site(l, 'layer_input'), lambda x, hook, l=l: fix(x, l)),
+                      (site(l), lambda x, hook, l=l: now.__setitem__(l, x))]
         with torch.no_grad(), model.hooks(hooks):
             resid = fix(model(ds.clean[i], stop_at_layer=n), 'logits')
             logits = model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype))
@@ -112,7 +101,7 @@ def path_patching(model, ds:PatchingDataset, sender:int|str, # a layer or 'embed
                   receiver:int|str, batch_size:int=256)->float: # a later layer or 'logits'
     "Normalized logit difference when only `sender`'s path into `receiver` carries the corrupt run's value"
     edges = layer_edges(model.cfg.n_layer)
-    name = _edge_name(sender, receiver)
+    name = Edge(sender, receiver).name
     if name not in edges: raise ValueError(f"no edge from {sender!r} to {receiver!r}: senders are 'embed' or a layer, receivers a later layer or 'logits'")
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
     mask = torch.tensor([e == name for e in edges])
@@ -130,7 +119,7 @@ def edge_scores(model, ds:PatchingDataset, method:str='ig', # 'exact', 'attrib' 
         lds = patch_edges(model, ds, torch.eye(len(E), dtype=torch.bool), E, batch_size, vk)
         return dict(zip(E, (ldc.sum() - lds.sum(1)).tolist()))
     alphas = (torch.arange(steps) + .5) / steps if method == 'ig' else torch.zeros(1)
-    return _edge_scores(model, ds, vc, vk, ldc, method, alphas, batch_size, embed=True, logits=True)
+    return edge_attribution(model, ds, vc, vk, ldc, method, alphas, batch_size, embed=True, logits=True)
 
 # %% ../nbs/09_patching.ipynb #edaeb293
 @dataclass
@@ -156,7 +145,7 @@ def acdc(model, ds:PatchingDataset, threshold:float=0.02, # remove an edge when 
     value = lambda m: normalized_logit_diff(patch_edges(model, ds, m, E, batch_size, vk)[0], ldc, ldk, ds)
     removed = torch.zeros(len(E), dtype=torch.bool)
     cur, trace, evals = value(removed), [], 1
-    order = [_edge_name(s, r) for r in ['logits', *range(n - 1, -1, -1)] for s in [*range((n if r == 'logits' else r) - 1, -1, -1), 'embed']]
+    order = [Edge(s, r).name for r in ['logits', *range(n - 1, -1, -1)] for s in [*range((n if r == 'logits' else r) - 1, -1, -1), 'embed']]
     for name in tqdm(order, desc='acdc', disable=not progress):
         trial = removed.clone(); trial[E.index(name)] = True
         v = value(trial); evals += 1
@@ -175,7 +164,7 @@ def plot_layer_graph(n_layer:int, edges, # kept edge names, or {edge: score}
     y = lambda node: -1 if node == 'embed' else n_layer if node == 'logits' else node
     top = max((abs(v) for v in scores.values()), default=1.) or 1.
     for e, v in scores.items():
-        s, r = _parse_edge(e)
+        s, r = Edge.parse(e)
         y0, y1 = y(s), y(r)
         bend = 0.35 * (y1 - y0 - 1)  # longer edges bow out so they do not overlap
         t = torch.linspace(0, 1, 30)
@@ -198,9 +187,9 @@ def _local_only_hooks(block)->list:
     def ssm(y, hook):
         u, d = st['u'].float(), st['delta'].float()
         return (d * u * (st['B'].float() * st['C'].float()).sum(-1, keepdim=True) + u * block.D.float()).to(y.dtype)
-    p = f'blocks.{l}.'
-    return [(p + 'hook_in_proj', rec('xs')), (p + 'hook_conv', conv), (p + 'hook_ssm_input', rec('u')), (p + 'hook_B', rec('B')),
-            (p + 'hook_C', rec('C')), (p + 'hook_delta', rec('delta')), (p + 'hook_ssm_output', ssm)]
+    at = lambda h: site(l, h)
+    return [(at('in_proj'), rec('xs')), (at('conv'), conv), (at('ssm_input'), rec('u')), (at('B'), rec('B')),
+            (at('C'), rec('C')), (at('delta'), rec('delta')), (at('ssm_output'), ssm)]
 
 def _zero_at(mask): return lambda x, hook: x.masked_fill(mask[..., None], 0.)
 
@@ -221,8 +210,7 @@ def blocked_logits(model, tokens:torch.Tensor, # [N, L] prompts
             if sources is None:
                 with model.hooks(_local_only_hooks(model.blocks[l])): resid = step()
                 continue
-            p = f'blocks.{l}.'
-            with model.hooks([(p + 'hook_in_proj', _zero_at(src)), (p + 'hook_ssm_input', _zero_at(src))]): ko = step()
+            with model.hooks([(site(l, 'in_proj'), _zero_at(src)), (site(l, 'ssm_input'), _zero_at(src))]): ko = step()
             resid = torch.cat([step()[:, :-1], ko[:, -1:]], 1)
         return model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype))
 

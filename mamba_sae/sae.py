@@ -15,11 +15,14 @@ from fastcore.basics import patch
 from torch import nn
 
 # %% auto #0
-__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median', 'atomic_write',
-           'load_saes']
+__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median', 'atomic_write']
 
 # %% ../nbs/04_sae.ipynb #53adf760
-warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
+def _csr_tensor(*args, **kw):
+    "torch.sparse_csr_tensor, with its 'support is in beta' warning silenced here only (not for the whole process)"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
+        return torch.sparse_csr_tensor(*args, **kw)
 
 def _csr_pattern(idx, n):
     "CSR pattern (crow, col, order) of the [n, B] transpose of a matrix with k nonzeros per row at idx [B, k]"
@@ -32,14 +35,14 @@ def _csr_pattern(idx, n):
 def _t_matmul(pattern, vals, dense, n):
     "Sᵀ @ dense for the sparse [B, n] matrix S with values vals [B, k] on `pattern`: [n, d]"
     crow, col, order = pattern
-    S_t = torch.sparse_csr_tensor(crow, col, vals.flatten()[order], size=(n, len(dense)), check_invariants=False)
+    S_t = _csr_tensor(crow, col, vals.flatten()[order], size=(n, len(dense)), check_invariants=False)
     return S_t @ dense
 
 def _sampled_rows_dot(idx, W, g):
     "out[b, j] = W[idx[b, j]] · g[b] for idx [B, k], W [n, d], g [B, d], computing only those B·k products"
     B, k = idx.shape
-    M = torch.sparse_csr_tensor(torch.arange(0, B * k + 1, k, device=idx.device), idx.flatten(), g.new_zeros(B * k),
-                                size=(B, W.shape[0]), check_invariants=False)
+    M = _csr_tensor(torch.arange(0, B * k + 1, k, device=idx.device), idx.flatten(), g.new_zeros(B * k),
+                    size=(B, W.shape[0]), check_invariants=False)
     return torch.sparse.sampled_addmm(M, g, W.t()).values().view(B, k)
 
 # %% ../nbs/04_sae.ipynb #9a303ff5
@@ -271,22 +274,3 @@ def load(cls:TopKSAE, path, device=None)->TopKSAE:
         if tuple(sd[n].shape) != want: raise ValueError(f"{w_path}: {n} has shape {tuple(sd[n].shape)}, cfg.json says {want}")
     sae.load_state_dict({n: sd[n] for n in _SAE_SHAPES})
     return sae.to(device=device, dtype=sd['W_dec'].dtype)
-
-# %% ../nbs/04_sae.ipynb #eeb7cab5
-def _layer_key(site:str):
-    m = re.match(r'blocks\.(\d+)\.', site)
-    return (int(m.group(1)) if m else -1, site)
-
-def load_saes(path, device=None)->dict:
-    "Every SAE in the sub-folders of `path` as {hook name: TopKSAE}, in layer order"
-    path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a directory of SAEs")
-    dirs = [p for p in path.iterdir() if (p / 'cfg.json').is_file()]
-    if not dirs: raise FileNotFoundError(f"no SAEs in {path}: expected sub-folders with cfg.json and sae_weights.safetensors, as mamba-sae train-saes writes them")
-    saes = {}
-    for p in dirs:
-        sae = TopKSAE.load(p, device)
-        site = sae.hook_name or p.name
-        if site in saes: raise ValueError(f"two SAEs in {path} read the same site {site!r}")
-        saes[site] = sae
-    return {s: saes[s] for s in sorted(saes, key=_layer_key)}

@@ -6,13 +6,13 @@ Docs: https://mamba-sae.github.io/mamba-sae/scan.html.md"""
 
 # %% ../nbs/00a_scan.ipynb #4c945aea
 from __future__ import annotations
-import ctypes, functools, hashlib, os, platform, subprocess, tempfile, warnings
+import contextlib, ctypes, functools, hashlib, importlib.resources, os, platform, subprocess, tempfile, warnings
 from pathlib import Path
 import torch
 
 # %% auto #0
 __all__ = ['scan_states', 'selective_scan_ref', 'selective_scan_chunked', 'kernel_cache_dir', 'cpu_kernel', 'SelectiveScanCPU',
-           'selective_scan_cpu', 'selective_scan']
+           'selective_scan_cpu', 'selective_scan', 'flush_denormal']
 
 # %% ../nbs/00a_scan.ipynb #1481979b
 def scan_states(A_bar:torch.Tensor, # [batch, pos, d_inner, d_state] decay per step
@@ -51,206 +51,9 @@ def selective_scan_chunked(u, delta, A, B, C, D=None,
     return y if D is None else y + u * D
 
 # %% ../nbs/00a_scan.ipynb #c2d0d0de
-_KERNEL_SRC = r"""// Mamba-1 selective scan CPU kernels, plain C++ (no torch headers) -> fast to compile.
-#include <cstring>
-#include <cstdint>
-#include <algorithm>
-#include <vector>
-#ifdef __SSE__
-#include <xmmintrin.h>
-#endif
-#include <omp.h>
-// GCC/Clang vector extensions: 8 x fp32 (one AVX2 register; two SSE registers elsewhere)
-typedef float v8 __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-constexpr int NMAX = 64;
-
-struct FTZGuard {   // flush-to-zero / denormals-are-zero inside the kernel threads only
-#ifdef __SSE__
-  unsigned int csr;
-  FTZGuard() { csr = _mm_getcsr(); _mm_setcsr(csr | 0x8040); }
-  ~FTZGuard() { _mm_setcsr(csr); }
-#endif
-};
-
-static inline v8 splat(float a) { return v8{a, a, a, a, a, a, a, a}; }
-
-static inline v8 vexp(v8 x) {   // Cephes-style expf, ~2 ulp, inputs clamped to [-87, 88]
-  x = x < splat(-87.0f) ? splat(-87.0f) : x;
-  x = x > splat(88.0f) ? splat(88.0f) : x;
-  const v8 magic = splat(12582912.0f);                      // 1.5*2^23: round-to-nearest via bits
-  v8 t = x * 1.44269504088896341f + magic;
-  v8i i = (v8i)t - (v8i)magic;
-  v8 fi = __builtin_convertvector(i, v8);
-  v8 r = x - fi * 0.693359375f + fi * 2.12194440e-4f;
-  v8 r2 = r * r;
-  v8 p = splat(1.9875691500E-4f);
-  p = p * r + 1.3981999507E-3f;
-  p = p * r + 8.3334519073E-3f;
-  p = p * r + 4.1665795894E-2f;
-  p = p * r + 1.6666665459E-1f;
-  p = p * r + 5.0000001201E-1f;
-  p = p * r2 + r + 1.0f;
-  v8i e = (i + 127) << 23;
-  return p * (v8)e;
-}
-
-// load / store 8 consecutive channels; tail blocks (w < 8) are zero padded
-template <bool FULL> static inline v8 ld(const float* p, int w) {
-  v8 v;
-  if (FULL) std::memcpy(&v, p, sizeof(v8));
-  else { v = splat(0.f); for (int k = 0; k < w; k++) v[k] = p[k]; }
-  return v;
-}
-template <bool FULL> static inline void st(float* p, v8 v, int w) {
-  if (FULL) std::memcpy(p, &v, sizeof(v8));
-  else for (int k = 0; k < w; k++) p[k] = v[k];
-}
-static inline float hsum(v8 v) {
-  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-}
-
-// ---------------------------------------------------------------- forward
-template <bool FULL>
-static void fwd_block(const float* __restrict x, const float* __restrict dl, const float* __restrict AT,
-                      const float* __restrict Bm, const float* __restrict Cm, const float* __restrict D,
-                      float* __restrict y, float* __restrict ck, int64_t b, int64_t e0, int w,
-                      int64_t L, int64_t E, int64_t N, int64_t chunk) {
-  v8 h[NMAX], Al[NMAX];
-  for (int64_t n = 0; n < N; n++) { h[n] = splat(0.f); Al[n] = ld<FULL>(AT + n * E + e0, w); }
-  const v8 Dl = ld<FULL>(D + e0, w);
-  const int64_t nck = (L + chunk - 1) / chunk;
-  for (int64_t t = 0; t < L; t++) {
-    const int64_t off = (b * L + t) * E + e0;
-    const float* Bt = Bm + (b * L + t) * N;
-    const float* Ct = Cm + (b * L + t) * N;
-    if (ck && (t % chunk) == 0) {
-      float* c = ck + ((b * nck + t / chunk) * N) * E + e0;
-      for (int64_t n = 0; n < N; n++) st<FULL>(c + n * E, h[n], w);
-    }
-    const v8 d = ld<FULL>(dl + off, w), xv = ld<FULL>(x + off, w);
-    const v8 dx = d * xv;
-    v8 acc = Dl * xv;
-    for (int64_t n = 0; n < N; n++) {
-      h[n] = vexp(d * Al[n]) * h[n] + dx * Bt[n];
-      acc += h[n] * Ct[n];
-    }
-    st<FULL>(y + off, acc, w);
-  }
-}
-
-// ---------------------------------------------------------------- backward
-template <bool FULL>
-static void bwd_block(const float* __restrict x, const float* __restrict dl, const float* __restrict AT,
-                      const float* __restrict Bm, const float* __restrict Cm, const float* __restrict D,
-                      const float* __restrict ck, const float* __restrict gy,
-                      float* __restrict gx, float* __restrict gd, float* __restrict gAT, float* __restrict gD,
-                      float* __restrict gBt, float* __restrict gCt, v8* __restrict abuf, v8* __restrict hbuf,
-                      int64_t Bsz, int64_t e0, int w, int64_t L, int64_t E, int64_t N, int64_t chunk) {
-  v8 Al[NMAX], gA[NMAX], carry[NMAX], h0[NMAX + 0];
-  for (int64_t n = 0; n < N; n++) { Al[n] = ld<FULL>(AT + n * E + e0, w); gA[n] = splat(0.f); }
-  const v8 Dl = ld<FULL>(D + e0, w);
-  v8 gDl = splat(0.f);
-  const int64_t nck = (L + chunk - 1) / chunk;
-  for (int64_t b = 0; b < Bsz; b++) {
-    for (int64_t n = 0; n < N; n++) carry[n] = splat(0.f);
-    float* gBb = gBt + b * L * N;
-    float* gCb = gCt + b * L * N;
-    for (int64_t c = nck - 1; c >= 0; c--) {
-      const int64_t s = c * chunk, T = std::min(chunk, L - s);
-      const float* cb = ck + ((b * nck + c) * N) * E + e0;
-      for (int64_t n = 0; n < N; n++) h0[n] = ld<FULL>(cb + n * E, w);
-      // recompute decays a_t and states h_t of this chunk into the per-thread buffers
-      for (int64_t tt = 0; tt < T; tt++) {
-        const int64_t off = (b * L + s + tt) * E + e0;
-        const float* Bt = Bm + (b * L + s + tt) * N;
-        v8* ab = abuf + tt * N;
-        v8* hb = hbuf + tt * N;
-        const v8* hp = tt ? hbuf + (tt - 1) * N : h0;
-        const v8 d = ld<FULL>(dl + off, w);
-        const v8 dx = d * ld<FULL>(x + off, w);
-        for (int64_t n = 0; n < N; n++) {
-          const v8 a = vexp(d * Al[n]);
-          ab[n] = a;
-          hb[n] = a * hp[n] + dx * Bt[n];
-        }
-      }
-      // reverse-time scan over the chunk
-      for (int64_t tt = T - 1; tt >= 0; tt--) {
-        const int64_t t = s + tt;
-        const int64_t off = (b * L + t) * E + e0;
-        const float* Bt = Bm + (b * L + t) * N;
-        const float* Ct = Cm + (b * L + t) * N;
-        const v8* ab = abuf + tt * N;
-        const v8* hb = hbuf + tt * N;
-        const v8* hp = tt ? hbuf + (tt - 1) * N : h0;
-        const v8 g = ld<FULL>(gy + off, w), d = ld<FULL>(dl + off, w), xv = ld<FULL>(x + off, w);
-        const v8 dx = d * xv;
-        v8 gdk = splat(0.f), sB = splat(0.f);
-        for (int64_t n = 0; n < N; n++) {
-          const v8 gh = g * Ct[n] + carry[n];        // dL/dh_t
-          const v8 a = ab[n];
-          const v8 gaa = gh * hp[n] * a;             // dL/d(dt*A) = gh * h_{t-1} * a_t
-          gdk += gaa * Al[n];
-          gA[n] += gaa * d;
-          sB += gh * Bt[n];
-          carry[n] = a * gh;
-          gBb[t * N + n] += hsum(gh * dx);
-          gCb[t * N + n] += hsum(g * hb[n]);
-        }
-        st<FULL>(gd + off, gdk + sB * xv, w);
-        st<FULL>(gx + off, sB * d + g * Dl, w);
-        gDl += g * xv;
-      }
-    }
-  }
-  for (int64_t n = 0; n < N; n++) st<FULL>(gAT + n * E + e0, gA[n], w);
-  st<FULL>(gD + e0, gDl, w);
-}
-
-
-extern "C" void scan_fwd(const float* x, const float* dl, const float* AT, const float* Bm, const float* Cm,
-                         const float* D, float* y, float* ck, int64_t Bsz, int64_t L, int64_t E, int64_t N,
-                         int64_t chunk, int nth) {
-  const int64_t nblk = (E + 7) / 8;
-  #pragma omp parallel num_threads(nth)
-  {
-    FTZGuard g;
-    #pragma omp for schedule(static)
-    for (int64_t i = 0; i < Bsz * nblk; i++) {
-      const int64_t b = i / nblk, e0 = (i % nblk) * 8;
-      const int w = (int)std::min<int64_t>(8, E - e0);
-      if (w == 8) fwd_block<true>(x, dl, AT, Bm, Cm, D, y, ck, b, e0, w, L, E, N, chunk);
-      else fwd_block<false>(x, dl, AT, Bm, Cm, D, y, ck, b, e0, w, L, E, N, chunk);
-    }
-  }
-}
-
-// gBt, gCt: [nth, B, L, N] zero-initialised per-thread partial sums (caller reduces over dim 0)
-extern "C" void scan_bwd(const float* gy, const float* x, const float* dl, const float* AT, const float* Bm,
-                         const float* Cm, const float* D, const float* ck, float* gx, float* gd, float* gAT,
-                         float* gD, float* gBt, float* gCt, int64_t Bsz, int64_t L, int64_t E, int64_t N,
-                         int64_t chunk, int nth) {
-  const int64_t nblk = (E + 7) / 8;
-  #pragma omp parallel num_threads(nth)
-  {
-    FTZGuard g;
-    const int tid = omp_get_thread_num();
-    std::vector<v8> scratch((size_t)2 * chunk * N + 1);
-    v8* ab = scratch.data();
-    v8* hb = ab + chunk * N;
-    float* myB = gBt + (int64_t)tid * Bsz * L * N;
-    float* myC = gCt + (int64_t)tid * Bsz * L * N;
-    #pragma omp for schedule(static)
-    for (int64_t j = 0; j < nblk; j++) {
-      const int64_t e0 = j * 8;
-      const int w = (int)std::min<int64_t>(8, E - e0);
-      if (w == 8) bwd_block<true>(x, dl, AT, Bm, Cm, D, ck, gy, gx, gd, gAT, gD, myB, myC, ab, hb, Bsz, e0, w, L, E, N, chunk);
-      else bwd_block<false>(x, dl, AT, Bm, Cm, D, ck, gy, gx, gd, gAT, gD, myB, myC, ab, hb, Bsz, e0, w, L, E, N, chunk);
-    }
-  }
-}
-"""
+def _kernel_source()->bytes:
+    "The C++ source of the CPU scan kernel: `mamba_sae/csrc/scan.cpp`, shipped as package data"
+    return (importlib.resources.files('mamba_sae') / 'csrc' / 'scan.cpp').read_bytes()
 
 # %% ../nbs/00a_scan.ipynb #6722c70c
 _KERNEL_FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp", "-fPIC", "-DNDEBUG"]
@@ -267,16 +70,19 @@ def kernel_cache_dir()->Path:
     return Path(os.environ.get('MAMBA_SAE_CACHE', Path.home() / '.cache' / 'mamba_sae')) / 'kernels'
 
 # %% ../nbs/00a_scan.ipynb #1da4b378
+def _kernel_key(src:bytes, cxx:str)->str:
+    "Name of a kernel binary: a hash of the source bytes, the compile flags, the compiler and the CPU"
+    return hashlib.sha1(b'\0'.join([src, *(s.encode() for s in (*_KERNEL_FLAGS, cxx, _cpu_signature()))])).hexdigest()[:16]
+
 def _build_kernel()->Path:
     "Compile the scan kernel (if not cached) and return the path of the shared library"
-    cxx = os.environ.get('CXX', 'g++')
-    key = hashlib.sha1('\0'.join([_KERNEL_SRC, *_KERNEL_FLAGS, cxx, _cpu_signature()]).encode()).hexdigest()[:16]
+    cxx, src = os.environ.get('CXX', 'g++'), _kernel_source()
     d = kernel_cache_dir(); d.mkdir(parents=True, exist_ok=True)
-    so = d / f'mamba_scan_{key}.so'
+    so = d / f'mamba_scan_{_kernel_key(src, cxx)}.so'
     if so.exists(): return so
     with tempfile.TemporaryDirectory(dir=d) as tmp:
         cpp, obj, lib = Path(tmp) / 'scan.cpp', Path(tmp) / 'scan.o', Path(tmp) / 'scan.so'
-        cpp.write_text(_KERNEL_SRC)
+        cpp.write_bytes(src)  # the bytes that were hashed (the package may also live in a zip)
         # -ffast-math when compiling only: linking with it would set flush-to-zero for the whole process
         for cmd in ([cxx, *_KERNEL_FLAGS, '-c', str(cpp), '-o', str(obj)], [cxx, '-shared', '-fopenmp', str(obj), '-o', str(lib)]):
             r = subprocess.run(cmd, capture_output=True, text=True)
@@ -351,10 +157,15 @@ def _mamba_ssm_scan():
 
 _IMPLS = ('auto', 'ref', 'chunked', 'cpu', 'cuda')
 
+def _check_impl(impl:str)->str:
+    "`impl` if it names a scan implementation, else a ValueError listing the valid names"
+    if impl not in _IMPLS: raise ValueError(f"scan impl must be one of {', '.join(map(repr, _IMPLS))}, got {impl!r}")
+    return impl
+
 def selective_scan(u, delta, A, B, C, D=None,
                    impl:str='auto'): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm)
     "y = selective scan of u [batch, pos, d_inner] (plus D * u) through the chosen implementation"
-    if impl not in _IMPLS: raise ValueError(f"scan impl must be one of {', '.join(map(repr, _IMPLS))}, got {impl!r}")
+    _check_impl(impl)
     if impl in ('auto', 'cuda') and u.is_cuda and (fn := _mamba_ssm_scan()) is not None:
         y = fn(u.transpose(1, 2).contiguous(), delta.transpose(1, 2).contiguous(), A.contiguous(),
                B.transpose(1, 2).contiguous(), C.transpose(1, 2).contiguous(), D=None if D is None else D.float(), delta_softplus=False)
@@ -375,3 +186,16 @@ def _warn_no_cuda_kernel():
     "Warn, once per process, that CUDA tensors go through the chunked PyTorch scan"
     warnings.warn("mamba-ssm is not installed: CUDA tensors use the chunked PyTorch scan, about 6x slower than "
                   "mamba-ssm's kernel for a whole forward on an H100; pip install 'mamba-sae[gpu]'", stacklevel=3)
+
+# %% ../nbs/00a_scan.ipynb #f911b26d
+_flush_denormal_on = False  # what flush_denormal last set: torch has no getter for the mode
+
+@contextlib.contextmanager
+def flush_denormal(on:bool=True): # flush denormal floats to zero inside the block (x86 CPUs with SSE3)
+    "Set `torch.set_flush_denormal(on)` for a `with` block, yielding whether it is supported; restored on exit"
+    global _flush_denormal_on
+    prev = _flush_denormal_on   # torch cannot tell: a mode set directly with torch.set_flush_denormal is not seen (taken as off)
+    supported = torch.set_flush_denormal(on)
+    _flush_denormal_on = on and supported
+    try: yield supported
+    finally: torch.set_flush_denormal(prev); _flush_denormal_on = prev

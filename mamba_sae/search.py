@@ -12,30 +12,28 @@ from pathlib import Path
 import torch
 from fastcore.basics import patch
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
-from .train import check_saes, _site_layer
-from .model import resolve_device, DEVICE_HELP
-from .attribution import Attribution, attribute, site_values, task_logit_diffs, _edge_name, _site_label
+from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
+from .attribution import Attribution, attribute, plot_attribution, site_values, task_logit_diffs
 
 # %% auto #0
 __all__ = ['Ranking', 'rank_features', 'Patcher', 'evaluate_set', 'Circuit', 'find_circuit', 'faithfulness_curve',
-           'plot_faithfulness', 'faithfulness', 'AblationTable', 'ablation_study', 'task_dataset',
-           'load_model_and_saes', 'add_circuit_args', 'run_circuit']
+           'plot_faithfulness', 'faithfulness', 'AblationTable', 'ablation_study', 'CircuitRun', 'run_method']
 
 # %% ../nbs/07_search.ipynb #8537b4c1
 @dataclass
 class Ranking:
-    "Candidate nodes best first: SAE features as (site, index), edges as (edge name, None)"
-    nodes:list          # [(site, index)] or [(edge, None)]
+    "Candidate nodes best first: `Feature`s and (with `edges=True`) `Edge`s"
+    nodes:list          # [Feature | Edge]
     values:list         # the ranking key of each node
     by:str
     sites:list          # SAE sites whose features are candidates: the ones a patched run patches
-    edges:list          # edge names among the candidates
+    edges:list          # the `Edge`s among the candidates
     n_prompts:int
 
     def __len__(self): return len(self.nodes)
     def __getitem__(self, i): return self.nodes[i]
     def __repr__(self):
-        return f"Ranking(by={self.by!r}, candidates={len(self)}, sites={[_site_label(s) for s in self.sites]}, edges={len(self.edges)})"
+        return f"Ranking(by={self.by!r}, candidates={len(self)}, sites={[site_label(s) for s in self.sites]}, edges={len(self.edges)})"
 
 # %% ../nbs/07_search.ipynb #43224575
 def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribution'
@@ -47,20 +45,32 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
     if not 0 <= min_frequency < 1: raise ValueError(f"min_frequency must lie in [0, 1), got {min_frequency}")
     if edges and not attr.edge_scores: raise ValueError("this attribution has no edge scores: run attribute(..., edges=True)")
     excl = set(exclude_layers or ())
-    sites = [s for s in attr.scores if _site_layer(s) not in excl]
+    sites = [s for s in attr.scores if layer_of(s) not in excl]
     if not sites: raise ValueError(f"every site is excluded by exclude_layers={tuple(excl)}")
     cand = []
     for s in sites:
         c, sc = attr.counts[s], attr.scores[s]
         keep = (c > 0) & (c > min_frequency * attr.n_prompts)
         key = sc * c if by == 'attribution_x_count' else sc
-        cand += [((s, j), v) for j, v in zip(keep.nonzero()[:, 0].tolist(), key[keep].tolist())]
-    edge_names = list(attr.edge_scores) if edges else []
-    cand += [((e, None), attr.edge_scores[e] * (attr.n_prompts if by == 'attribution_x_count' else 1)) for e in edge_names]
+        cand += [(Feature(s, j), v) for j, v in zip(keep.nonzero()[:, 0].tolist(), key[keep].tolist())]
+    scale = attr.n_prompts if by == 'attribution_x_count' else 1
+    edge_nodes = [Edge.parse(e) for e in attr.edge_scores] if edges else []
+    cand += [(e, attr.edge_scores[e.name] * scale) for e in edge_nodes]
     cand.sort(key=lambda t: -t[1])
-    return Ranking([n for n, _ in cand], [v for _, v in cand], by, sites, edge_names, attr.n_prompts)
+    return Ranking([n for n, _ in cand], [v for _, v in cand], by, sites, edge_nodes, attr.n_prompts)
 
 # %% ../nbs/07_search.ipynb #3b1bd2f2
+def _layer_edges(edges, n_layer:int)->list[Edge]:
+    "`edges` (names or `Edge`s) as `Edge`s between layers of an `n_layer` model; anything else raises"
+    valid = {Edge(a, b) for b in range(n_layer) for a in range(b)}
+    def parse(e):
+        try: return e if isinstance(e, Edge) else Edge.parse(e)
+        except ValueError: return None
+    got = [parse(e) for e in edges or []]
+    bad = [str(e) for e, g in zip(edges or [], got) if g not in valid]
+    if bad: raise ValueError(f"unknown edges {bad}: the patched edges run between layers, named like {Edge(0, 1).name!r}")
+    return got
+
 class Patcher:
     "Patched runs of one model, SAE set and dataset; caches the clean and corrupt values once"
     def __init__(self, model, saes:dict, ds:PatchingDataset,
@@ -73,10 +83,7 @@ class Patcher:
         self.sites = list(saes) if sites is None else list(sites)
         bad = [s for s in self.sites if s not in saes]
         if bad: raise ValueError(f"sites {bad} have no SAE; SAE sites: {list(saes)}")
-        self.edges = list(edges or [])
-        valid = {_edge_name(a, b) for b in range(model.cfg.n_layer) for a in range(b)}
-        bad = [e for e in self.edges if e not in valid]
-        if bad: raise ValueError(f"unknown edges {bad}: edges are named like {_edge_name(0, 1)!r}")
+        self.edges = _layer_edges(edges, model.cfg.n_layer)
         self.model, self.saes, self.ds, self.errors, self.batch_size = model, saes, ds, errors, batch_size
         self.ld_clean, self.ld_corrupt = task_logit_diffs(model, ds, batch_size)
         self.corrupt = site_values(model, {s: saes[s] for s in self.sites}, ds.corrupt, batch_size)
@@ -86,12 +93,12 @@ class Patcher:
         "keep masks {site: [d_sae] bool} and the set of kept edges for a list of nodes"
         keep = {s: torch.zeros(self.saes[s].d_sae, dtype=torch.bool) for s in self.sites}
         kept_edges = set()
-        for node in features:
+        for node in map(as_node, features):
+            if isinstance(node, Edge):
+                if node not in self.edges: raise ValueError(f"{node.name!r} is not among the patched edges {[str(e) for e in self.edges]}")
+                kept_edges.add(node); continue
             s, j = node
-            if j is None:
-                if s not in self.edges: raise ValueError(f"{s!r} is not among the patched edges {self.edges}")
-                kept_edges.add(s)
-            elif s in keep:
+            if s in keep:
                 if not 0 <= j < len(keep[s]): raise ValueError(f"feature index {j} out of range for {s} (d_sae={len(keep[s])})")
                 keep[s][j] = True
             elif s not in self.saes: raise ValueError(f"{s!r} is neither an SAE site nor an edge; SAE sites: {list(self.saes)}")
@@ -102,7 +109,7 @@ class Patcher:
 
 # %% ../nbs/07_search.ipynb #16ccc811
 @patch
-def logit_diffs(self:Patcher, features:list, # nodes to keep: (site, index) features and (edge, None) edges
+def logit_diffs(self:Patcher, features:list, # nodes to keep: `Feature`s and `Edge`s (see `as_node`)
                 complement:bool=False)->torch.Tensor: # keep every node *except* `features`
     "Logit differences [N] of the patched run that keeps `features` and patches every other candidate node"
     keep, kept_edges = self.masks(features, complement)
@@ -120,18 +127,18 @@ def logit_diffs(self:Patcher, features:list, # nodes to keep: (site, index) feat
         return fn
     def record(x, hook): out[hook.name] = x
     def edge_fn(dst, rows):
-        srcs = [a for a in range(dst) if _edge_name(a, dst) in self.edges and _edge_name(a, dst) not in kept_edges]
+        srcs = [site(e.src) for e in self.edges if e.dst == dst and e not in kept_edges]
         def fn(x, hook):
-            for a in srcs: x = x - out[f'blocks.{a}.hook_out_proj'] + cv.layers[f'blocks.{a}.hook_out_proj'][rows]
+            for a in srcs: x = x - out[a] + cv.layers[a][rows]
             return x
         return fn
-    dsts = sorted({int(e.split('->blocks.')[1].split('.')[0]) for e in self.edges})
+    dsts = sorted({e.dst for e in self.edges})
     with torch.no_grad():
         for rows in torch.arange(len(ds)).split(self.batch_size):
             hooks = [(s, site_fn(s, rows)) for s in self.sites]
             if self.edges:
-                hooks += [(f'blocks.{l}.hook_out_proj', record) for l in range(m.cfg.n_layer)]
-                hooks += [(f'blocks.{d}.hook_layer_input', edge_fn(d, rows)) for d in dsts]
+                hooks += [(site(l), record) for l in range(m.cfg.n_layer)]
+                hooks += [(site(d, 'layer_input'), edge_fn(d, rows)) for d in dsts]
             with m.hooks(hooks): lds.append(logit_diff(m(ds.clean[rows]), ds[rows]))
     self.evaluations += 1
     return torch.cat(lds)
@@ -143,7 +150,7 @@ def __call__(self:Patcher, features:list, complement:bool=False)->float:
 
 # %% ../nbs/07_search.ipynb #96633ae0
 def evaluate_set(model, saes:dict, ds:PatchingDataset,
-                 features:list,          # nodes to keep: (site, index) and (edge, None)
+                 features:list,          # nodes to keep: `Feature`s and `Edge`s
                  sites:list|None=None,   # SAE sites to patch (default: all sites of `saes`)
                  edges:list|None=None,   # edges to patch when not in `features` (default: none)
                  errors:str='keep',      # 'keep' or 'corrupt', see above
@@ -155,7 +162,7 @@ def evaluate_set(model, saes:dict, ds:PatchingDataset,
 @dataclass
 class Circuit:
     "A set of SAE features (and edges) found by `find_circuit`"
-    features:list     # kept nodes, best first: (site, index) and (edge, None)
+    features:list     # kept nodes, best first: `Feature`s and `Edge`s
     target:float
     achieved:float    # normalized logit difference with `features` kept
     n_candidates:int
@@ -165,7 +172,7 @@ class Circuit:
     sites:list=field(default_factory=list)
 
     @property
-    def n_features(self)->int: return sum(1 for _, j in self.features if j is not None)
+    def n_features(self)->int: return sum(isinstance(n, Feature) for n in self.features)
     @property
     def n_edges(self)->int: return len(self.features) - self.n_features
     @property
@@ -182,10 +189,10 @@ class Circuit:
                 f"target={self.target}{z}, evaluations={self.evaluations})")
 
     def to_json(self)->dict:
-        "The circuit as a JSON-ready dict (features as [site, index] pairs; edges have index null)"
+        "The circuit as a JSON-ready dict (features as [site, index] pairs; edges as [name, null])"
         return dict(target=self.target, achieved=self.achieved, n_features=self.n_features, n_edges=self.n_edges,
                     n_candidates=self.n_candidates, evaluations=self.evaluations, errors=self.errors, sites=self.sites,
-                    features=[[s, j] for s, j in self.features], curve=[[n, v] for n, v in self.curve])
+                    features=[[n.site, n.index] if isinstance(n, Feature) else [n.name, None] for n in self.features], curve=[[n, v] for n, v in self.curve])
 
 # %% ../nbs/07_search.ipynb #30e6f225
 def _check_target(target):
@@ -301,76 +308,57 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
                      'n_candidates': c.n_candidates, 'evaluations': c.evaluations, 'reached': c.reached, 'circuit': c})
     return rows
 
-# %% ../nbs/07_search.ipynb #87af4778
-def task_dataset(task:str, tokenizer, n:int=100, seed:int=0)->PatchingDataset:
-    "The `PatchingDataset` of a task name: 'ioi', 'copy' or 'induction'"
-    from mamba_sae.data import ioi_dataset, copy_dataset, induction_dataset
-    makers = dict(ioi=ioi_dataset, copy=copy_dataset, induction=induction_dataset)
-    if task not in makers: raise ValueError(f"task must be one of {list(makers)}, got {task!r}")
-    return makers[task](tokenizer, n, seed=seed)
+# %% ../nbs/07_search.ipynb #284c40e8
+@dataclass
+class CircuitRun:
+    "One run of the method on a dataset: its attribution, ranking, circuit, faithfulness and curve"
+    attribution:Attribution
+    ranking:Ranking
+    circuit:Circuit
+    faithfulness:dict   # `faithfulness` of the circuit
+    curve:dict          # `faithfulness_curve` of the ranking
+    settings:dict       # the choices `run_method` was called with
 
-def load_model_and_saes(model_name:str, # hub id, checkpoint directory or 'tiny'
-                        saes:str|None=None, # a folder of SAEs, or 'output' / 'input' for the embedded model's shipped ones
-                        default_kind:str='output', # the shipped SAEs used for 'tiny' when `saes` is not given
-                        device=None): # where to put the model and the SAEs
-    "(model, tokenizer, {site: TopKSAE}) that a `--model` and a `--saes` argument name"
-    from mamba_sae.model import HookedMamba
-    from mamba_sae.sae import load_saes
-    saes = saes or (default_kind if model_name == 'tiny' else None)
-    if not saes: raise ValueError("--saes DIR is needed for a model other than 'tiny' (train them with mamba-sae train-saes)")
-    if saes in ('output', 'input'):
-        if model_name != 'tiny': raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' (train them with mamba-sae train-saes)")
-        from mamba_sae.tiny import load_tiny_saes
-        found = load_tiny_saes(saes, device=device)
-    else: found = load_saes(saes, device=device)
-    model = HookedMamba.from_pretrained(model_name, device=device)
-    return model, model.tokenizer, found
+    def __repr__(self): return f"CircuitRun({self.circuit!r}, faithfulness={self.faithfulness['faithfulness']:.3f})"
+    def to_json(self)->dict:
+        "Settings, circuit, faithfulness, completeness and the curve's non-monotone sizes as a JSON-ready dict"
+        return dict(**self.settings, n_prompts=self.attribution.n_prompts, **self.circuit.to_json(),
+                    faithfulness=self.faithfulness['faithfulness'], completeness=self.faithfulness['completeness'],
+                    non_monotone=self.curve['non_monotone'])
 
-def add_circuit_args(p):
-    "Arguments of `mamba-sae circuit`"
-    p.add_argument('--model', default='tiny', help="hub id, checkpoint directory or 'tiny'")
-    p.add_argument('--task', default='ioi', choices=['ioi', 'copy', 'induction'])
-    p.add_argument('--site', default='output', choices=['output', 'input'], help="which shipped SAEs of the tiny model to use")
-    p.add_argument('--saes', default=None, help="folder of SAEs (one sub-folder per site), needed unless --model tiny")
-    p.add_argument('--target', type=float, default=0.8, help="normalized logit difference to reach, in (0, 1]")
-    p.add_argument('--n', type=int, default=100, help="prompt pairs")
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--steps', type=int, default=10, help="integrated-gradient steps")
-    p.add_argument('--method', default='ig', choices=['ig', 'attrib'])
-    p.add_argument('--by', default='attribution_x_count', choices=['attribution_x_count', 'attribution'])
-    p.add_argument('--min-frequency', type=float, default=0.1)
-    p.add_argument('--exclude-layers', default='0', help="comma-separated layers left out of the search ('' for none)")
-    p.add_argument('--edges', action='store_true', help="rank the edges between layers jointly with the features")
-    p.add_argument('--errors', default='keep', choices=['keep', 'corrupt'])
-    p.add_argument('--batch-size', type=int, default=256)
-    p.add_argument('--device', default='auto', help=DEVICE_HELP)
-    p.add_argument('--no-progress', action='store_true', help="no progress bars")
-    p.add_argument('--out', required=True, help="directory for circuit.json and the figures")
-    return p
+# %% ../nbs/07_search.ipynb #9194f21a
+def run_method(model, saes:dict, ds:PatchingDataset,
+               target:float=0.8,                 # normalized logit difference to reach, in (0, 1]
+               method:str='ig', steps:int=10,     # attribution: 'ig' or 'attrib', and IG's steps
+               by:str='attribution_x_count', min_frequency:float=0.1, exclude_layers=(0,), # the ranking
+               edges:bool=False,                  # rank the edges between layers jointly with the features
+               errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
+    "The method on `ds`: attribute, rank, binary-search the circuit, measure its faithfulness and the curve"
+    _check_target(target)
+    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, progress=progress)
+    ranking = rank_features(attr, by, min_frequency, exclude_layers, edges)
+    c = find_circuit(model, saes, ds, ranking, target, errors, batch_size)
+    fc = faithfulness(model, saes, ds, c.features, ranking.sites, ranking.edges, errors, batch_size)
+    curve = faithfulness_curve(model, saes, ds, ranking, errors=errors, batch_size=batch_size)
+    settings = dict(method=method, steps=steps, ranking=by, min_frequency=min_frequency,
+                    exclude_layers=list(exclude_layers or ()), edges=edges)
+    return CircuitRun(attr, ranking, c, fc, curve, settings)
 
-def run_circuit(args)->Circuit:
-    "Attribute, rank, search and write the circuit of `args.task` (see `add_circuit_args`)"
-    import matplotlib; matplotlib.use('Agg')
+# %% ../nbs/07_search.ipynb #3961e9f4
+@patch
+def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the positions in the attribution figure
+         figures=None, # folder for the two figures (default: `out_dir`)
+         **meta)->dict: # more fields for circuit.json (model, task, seed, ...)
+    "Write circuit.json, attribution.png and faithfulness.png to `out_dir` (each atomically); return the JSON"
     import matplotlib.pyplot as plt
-    from mamba_sae.attribution import plot_attribution
     from mamba_sae.sae import atomic_write
-    _check_target(args.target)
-    model, tok, saes = load_model_and_saes(args.model, args.saes, args.site, device=resolve_device(args.device))
-    excl = tuple(int(l) for l in args.exclude_layers.split(',') if l.strip())
-    ds = task_dataset(args.task, tok, args.n, args.seed)
-    attr = attribute(model, saes, ds, args.method, args.steps, edges=args.edges, batch_size=args.batch_size, progress=not args.no_progress)
-    ranking = rank_features(attr, args.by, args.min_frequency, excl, args.edges)
-    c = find_circuit(model, saes, ds, ranking, args.target, args.errors, args.batch_size)
-    fc = faithfulness(model, saes, ds, c.features, ranking.sites, ranking.edges, args.errors, args.batch_size)
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
-    res = dict(model=args.model, task=args.task, n_prompts=len(ds), seed=args.seed, method=args.method, steps=args.steps,
-               ranking=args.by, min_frequency=args.min_frequency, exclude_layers=list(excl), **c.to_json(),
-               faithfulness=fc['faithfulness'], completeness=fc['completeness'])
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    res = dict(**meta, **self.to_json())
     atomic_write(out / 'circuit.json', lambda p: Path(p).write_text(json.dumps(res, indent=1)))
-    fig = plot_attribution(attr, [tok.decode([t]) for t in ds.clean[0]])
-    fig.savefig(out / 'attribution.png', dpi=110); plt.close(fig)
-    ax = plot_faithfulness(faithfulness_curve(model, saes, ds, ranking, errors=args.errors, batch_size=args.batch_size), c, label=args.task)
-    ax.figure.tight_layout(); ax.figure.savefig(out / 'faithfulness.png', dpi=110); plt.close(ax.figure)
-    print(f"{args.task}: {c.n_features} features of {c.n_candidates} candidates reach {c.achieved:.3f} (target {c.target}) "
-          f"in {c.evaluations} patched runs; faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f} -> {out}")
-    return c
+    fig = plot_attribution(self.attribution, labels)
+    fig_dir = Path(figures or out); fig_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(fig_dir / 'attribution.png', lambda p: fig.savefig(p, dpi=110, format='png')); plt.close(fig)
+    ax = plot_faithfulness(self.curve, self.circuit, label=meta.get('task'))
+    ax.figure.tight_layout()
+    atomic_write(fig_dir / 'faithfulness.png', lambda p: ax.figure.savefig(p, dpi=110, format='png')); plt.close(ax.figure)
+    return res

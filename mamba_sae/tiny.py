@@ -11,11 +11,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .model import HookedMamba, MambaConfig
+from .scan import flush_denormal
 from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS, train_tokenizer, _fill,
                             word_token_ids, ioi_dataset, copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
 
 # %% auto #0
-__all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text', 'generate_corpus', 'induction_segment', 'training_stream', 'tiny_corpus', 'evaluate_tasks', 'train_tiny', 'write_model_card', 'load_tiny', 'load_tiny_saes']
+__all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text',
+           'generate_corpus', 'induction_segment', 'training_stream', 'tiny_corpus', 'evaluate_tasks', 'train_tiny',
+           'write_model_card', 'load_tiny']
 
 # %% ../nbs/03_tiny.ipynb #db6ec4cd
 TOPICS = {
@@ -121,6 +124,7 @@ def evaluate_tasks(model, tokenizer, n:int=100, seed:int=1000)->dict:
     return out
 
 # %% ../nbs/03_tiny.ipynb #e381aec2
+@flush_denormal()  # denormals are slow on x86: flushed while training, the previous mode restored on return or error
 def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128, lr:float=3e-3, seed:int=0,
                vocab_size:int=2048, log_every:int=250,
                induction_warmup:int=1000, # the first steps read dense induction segments only
@@ -128,7 +132,7 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
     "Train the tokenizer and the tiny Mamba from scratch; save it with a model card to `out_dir` if given; return (model, tokenizer, log)"
     from tqdm.auto import tqdm
     if steps < 1: raise ValueError(f"steps must be a positive number of optimizer steps, got {steps}")
-    torch.manual_seed(seed); torch.set_flush_denormal(True)
+    torch.manual_seed(seed)
     tok = train_tokenizer(generate_corpus(20000, seed=seed), vocab_size=vocab_size)
     cfg = MambaConfig(vocab_size=len(tok), **{**TINY_CONFIG, **cfg_overrides})
     model = HookedMamba(cfg, tokenizer=tok)
@@ -192,12 +196,3 @@ def load_tiny(device=None, dtype=None):
     if not (TINY_DIR / 'model.safetensors').exists(): raise FileNotFoundError(f"the embedded model is missing from {TINY_DIR}: reinstall mamba-sae")
     model = HookedMamba.from_pretrained(TINY_DIR, device=device, dtype=dtype)
     return model, model.tokenizer
-
-# %% ../nbs/05_train.ipynb #3af98ec7
-def load_tiny_saes(kind:str='output', # 'output' (hook_out_proj) or 'input' (hook_resid_pre) sites
-                   device=None)->dict:
-    "The SAEs shipped with the embedded default: {site: TopKSAE} for every layer"
-    from mamba_sae.sae import load_saes
-    if kind not in ('input', 'output'): raise ValueError(f"kind must be 'input' or 'output', got {kind!r}")
-    try: return load_saes(TINY_DIR / 'saes' / kind, device=device)
-    except FileNotFoundError as e: raise FileNotFoundError(f"{e}: reinstall mamba-sae") from None

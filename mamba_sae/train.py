@@ -14,43 +14,12 @@ from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
 from .sae import TopKSAE, geometric_median, atomic_write
-from .hooks import _unknown_msg
-from .model import resolve_device, DEVICE_HELP
+from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
+from .model import process_group
+from .data import special_token_ids
 
 # %% auto #0
-__all__ = ['SITE_KINDS', 'layer_sites', 'check_sites', 'check_saes', 'TrainConfig', 'site_activations', 'ActivationBuffer',
-           'save_checkpoint', 'latest_checkpoint', 'train_saes', 'evaluate_saes', 'resolve_sites', 'add_train_args',
-           'run_train_saes', 'main']
-
-# %% ../nbs/05_train.ipynb #dd4a32d2
-SITE_KINDS = dict(input='hook_resid_pre', output='hook_out_proj')
-
-def layer_sites(model, kind:str='output', layers:Iterable[int]|None=None)->list[str]:
-    "Hook names of the `kind` ('input' or 'output') site of each layer in `layers` (default: all)"
-    if kind not in SITE_KINDS: raise ValueError(f"site kind must be one of {list(SITE_KINDS)}, got {kind!r}")
-    layers = range(model.cfg.n_layer) if layers is None else layers
-    return [f'blocks.{l}.{SITE_KINDS[kind]}' for l in layers]
-
-def _site_layer(site): m = re.match(r'blocks\.(\d+)\.', site); return int(m.group(1)) if m else None
-
-def check_sites(model, sites)->list[str]:
-    "Check that every site is a block-level hook name of `model` with [batch, pos, features] values; return them as a list"
-    sites = [sites] if isinstance(sites, str) else list(sites)
-    if not sites: raise ValueError("no sites given: pass hook names such as 'blocks.0.hook_out_proj' (see layer_sites)")
-    for s in sites:
-        if s not in model.hook_dict:
-            raise ValueError(_unknown_msg(s, model.hook_dict, "for this model"))
-        if _site_layer(s) is None or s.endswith(('hook_h', 'hook_A_bar', 'hook_B_bar')):
-            raise ValueError(f"{s!r}: SAE sites are block-level hooks with [batch, pos, features] values, e.g. hook_resid_pre or hook_out_proj")
-    return sites
-
-def check_saes(model, saes:dict):
-    "Check that each SAE of {site: TopKSAE} reads a hook of `model` whose width equals its d_in"
-    check_sites(model, list(saes))
-    with torch.no_grad(): _, cache = model.run_with_cache(torch.zeros(1, 2, dtype=torch.long), names_filter=list(saes))
-    for s, sae in saes.items():
-        if cache[s].shape[-1] != sae.d_in:
-            raise ValueError(f"the SAE for {s} has d_in={sae.d_in}, but {s} has {cache[s].shape[-1]} features in this model")
+__all__ = ['TrainConfig', 'site_activations', 'ActivationBuffer', 'save_checkpoint', 'latest_checkpoint', 'train_saes']
 
 # %% ../nbs/05_train.ipynb #5613fe6e
 @dataclass
@@ -97,17 +66,12 @@ def _sequences(corpus)->Iterator[torch.Tensor]:
         if c.ndim == 1: yield c
         else: yield from c
 
-def _special_ids(model):
-    tok = model.tokenizer
-    if tok is None: return []
-    return sorted({i for i in (tok.bos_token_id, tok.eos_token_id, tok.pad_token_id) if i is not None})
-
 @torch.no_grad()
 def site_activations(model, tokens:torch.Tensor, sites:list[str], skip_special:bool=True, model_batch:int=32)->dict:
     "{site: [n_tok, d]} activations of `tokens` [N, L] at `sites`, positions of special tokens dropped"
-    stop = max(_site_layer(s) for s in sites) + 1   # every block-level hook is computed inside its block
+    stop = max(layer_of(s) for s in sites) + 1   # every block-level hook is computed inside its block
     out = {s: [] for s in sites}
-    special = torch.tensor(_special_ids(model)) if skip_special else torch.tensor([], dtype=torch.long)
+    special = torch.tensor(special_token_ids(model.tokenizer)) if skip_special else torch.tensor([], dtype=torch.long)
     for i in range(0, len(tokens), model_batch):
         t = tokens[i:i + model_batch]
         keep = ~torch.isin(t, special)
@@ -230,11 +194,6 @@ def _fold_scale(sae, s):
     with torch.no_grad():
         sae.W_enc *= s; sae.b_dec /= s; sae.W_dec /= s
 
-def _dist():
-    "torch.distributed when a process group is running (under torchrun), else None"
-    import torch.distributed as dist
-    return dist if dist.is_available() and dist.is_initialized() else None
-
 def _sae_step(sae, opt, x, since, cfg, step, dist=None):
     "One optimizer step of one SAE on x [B, d_in]; with `dist`, gradients and statistics are summed over ranks"
     if dist is None: total_var = None
@@ -266,7 +225,7 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
     from tqdm.auto import tqdm
     cfg = cfg or TrainConfig()
     sites = check_sites(model, sites)
-    dist = _dist()
+    dist = process_group()
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist else (0, 1)
     split = cfg.split_sites and world > 1
     if split: sites, dp = sites[rank::world], None      # this rank's share of the sites, all of the data
@@ -336,146 +295,3 @@ def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume
         atomic_write(out / (f'metrics-rank{rank}.json' if split else 'metrics.json'), lambda t: Path(t).write_text(json.dumps(log)))
         atomic_write(out / 'train_config.json', lambda t: Path(t).write_text(json.dumps(dict(asdict(cfg), sites=sites, model=name, world=world), indent=1)))
     return saes
-
-# %% ../nbs/05_train.ipynb #f6f6762f
-def _ce(logits, tokens):
-    "Next-token cross-entropy per position [N, L-1]"
-    return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), tokens[:, 1:].flatten(), reduction='none').view(len(tokens), -1)
-
-@torch.no_grad()
-def evaluate_saes(model, saes:dict, tokens:torch.Tensor, # [N, L] held-out tokens
-                  batch_size:int=16, splice_pos:int|None=None)->dict:
-    "Per-site evals: fvu, l0, dead_pct, ce_clean, ce_spliced, ce_zero, loss_recovered, kl, ce_delta_at_p, later_ce_delta, ce_delta_by_offset"
-    check_saes(model, saes)
-    if tokens.ndim != 2 or tokens.numel() == 0: raise ValueError(f"evaluate_saes needs non-empty [N, L] tokens, got shape {tuple(tokens.shape)}")
-    p = tokens.shape[1] // 2 if splice_pos is None else splice_pos
-    dev = model.device   # held-out tokens follow the model
-    special = torch.tensor(_special_ids(model), dtype=torch.long, device=dev)
-    accs = {s: dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool, device=dev),
-                    clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.) for s, sae in saes.items()}
-    for i in range(0, len(tokens), batch_size):
-        t = tokens[i:i + batch_size].to(dev)
-        keep = ~torch.isin(t, special)
-        logits, cache = model.run_with_cache(t, names_filter=list(saes))   # one clean forward for every site
-        ce_c, lp_c = _ce(logits, t), logits.float().log_softmax(-1)
-        for s, sae in saes.items():
-            acc, v = accs[s], cache[s]
-            f = sae.encode_dense(v.float())
-            r = sae.decode_dense(f).to(v.dtype)    # the SAE's reconstruction at every position: what the spliced runs write
-            x, fk = v[keep].float(), f[keep]
-            acc['sse'] += (r[keep].float() - x).pow(2).sum().item(); acc['sq'] += x.pow(2).sum().item(); acc['s1'] = acc['s1'] + x.sum(0); acc['n'] += len(x)
-            acc['l0'] += (fk > 0).sum().item(); acc['fired'] |= (fk > 0).any(0)
-            def at_p(v, hook): out = v.clone(); out[:, p] = r[:, p]; return out
-            spliced = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: torch.where(keep[..., None], r, v))])
-            zeroed = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: torch.zeros_like(v))])
-            ce_s, ce_z, ce_p = _ce(spliced, t), _ce(zeroed, t), _ce(model.run_with_hooks(t, fwd_hooks=[(s, at_p)]), t)
-            acc['clean'] += ce_c.sum().item(); acc['spliced'] += ce_s.sum().item(); acc['zero'] += ce_z.sum().item()
-            lp_s = spliced.float().log_softmax(-1)
-            acc['kl'] += (lp_c.exp() * (lp_c - lp_s)).sum().item(); acc['ntok'] += ce_c.numel()
-            acc['pos_delta'] = acc['pos_delta'] + (ce_p - ce_c).sum(0)    # [L-1]: the prediction made at position q is index q
-    res = {}
-    for s, acc in accs.items():
-        n, ntok = acc['n'], acc['ntok']
-        var = acc['sq'] - (acc['s1'].pow(2).sum().item() / n)
-        ce_c, ce_s, ce_z = acc['clean'] / ntok, acc['spliced'] / ntok, acc['zero'] / ntok
-        delta = (acc['pos_delta'] / len(tokens))[p:]
-        res[s] = dict(fvu=acc['sse'] / var, l0=acc['l0'] / n, dead_pct=100 * (1 - acc['fired'].float().mean().item()),
-                      ce_clean=ce_c, ce_spliced=ce_s, ce_zero=ce_z, loss_recovered=(ce_z - ce_s) / (ce_z - ce_c) if ce_z != ce_c else float('nan'),
-                      kl=acc['kl'] / (len(tokens) * tokens.shape[1]), splice_pos=p, ce_delta_at_p=delta[0].item(),
-                      later_ce_delta=delta[1:].mean().item() if len(delta) > 1 else float('nan'), ce_delta_by_offset=delta.tolist())
-    return res
-
-# %% ../nbs/05_train.ipynb #546f2ba9
-def resolve_sites(model, spec:str, layers:str|None=None)->list[str]:
-    "Sites named by a --sites argument: 'output', 'input', 'all' or comma-separated hook names"
-    ls = [int(l) for l in layers.split(',')] if layers else None
-    if spec in SITE_KINDS: return layer_sites(model, spec, ls)
-    if spec == 'all': return layer_sites(model, 'input', ls) + layer_sites(model, 'output', ls)
-    return check_sites(model, [s.strip() for s in spec.split(',') if s.strip()])
-
-def add_train_args(p):
-    "Add the arguments of `train-saes` to an argparse parser"
-    p.add_argument('--model', default='tiny', help="hub id, checkpoint directory, 'tiny' or 'random-tiny'")
-    p.add_argument('--device', default='auto', help=DEVICE_HELP)
-    p.add_argument('--sites', default='output', help="'output', 'input', 'all' or comma-separated hook names")
-    p.add_argument('--layers', default=None, help="comma-separated layers for --sites output/input/all (default: every layer)")
-    p.add_argument('--corpus', default=None, help="'tiny' (the embedded generator), a Hugging Face dataset id, or .txt/.jsonl paths")
-    p.add_argument('--seq-len', type=int, default=128, help="tokens per sequence")
-    p.add_argument('--tokens', type=int, default=400_000, help="training tokens per SAE")
-    p.add_argument('--eval-tokens', type=int, default=16_384, help="held-out tokens for the evals (0: no evals)")
-    p.add_argument('--expansion', type=int, default=8); p.add_argument('--k', type=int, default=16)
-    p.add_argument('--batch-size', type=int, default=2048); p.add_argument('--lr', type=float, default=None)
-    p.add_argument('--normalize', action='store_true', help="train on inputs scaled to E|x|^2 = d_in (folded into the saved weights)")
-    p.add_argument('--keep-special', action='store_true', help="keep BOS/EOS/pad positions (dropped by default)")
-    p.add_argument('--checkpoint-every', type=int, default=0); p.add_argument('--resume', action='store_true')
-    p.add_argument('--split-sites', action='store_true', help="under torchrun, give each rank its own sites")
-    p.add_argument('--activation-cache', default=None, help="directory to keep activations in (safetensors) and reuse in later runs")
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--no-progress', action='store_true', help="no progress bar")
-    p.add_argument('--out', required=True, help="output directory: one folder per site, metrics.json, evals.json")
-    return p
-
-# %% ../nbs/05_train.ipynb #d897e539
-def _corpora(args, model):
-    "(training corpus, held-out [N, L] tokens or None) for the CLI arguments"
-    tok = model.tokenizer
-    src = args.corpus or ('tiny' if args.model == 'tiny' else None)
-    if src is None: raise ValueError(f"--corpus is needed for --model {args.model}: a Hugging Face dataset id or .txt/.jsonl paths")
-    if tok is None: raise ValueError(f"model {args.model} has no tokenizer, so it cannot read a text corpus")
-    n_eval = args.eval_tokens // args.seq_len
-    if src == 'tiny':
-        from mamba_sae.tiny import tiny_corpus
-        train = tiny_corpus(tok, int(args.tokens * 1.1) + args.seq_len, args.seq_len, seed=args.seed + 1)
-        held = tiny_corpus(tok, n_eval * args.seq_len, args.seq_len, seed=args.seed + 99991) if n_eval else None
-        return train, held
-    from mamba_sae.data import text_corpus
-    paths = src.split(',')
-    stream = text_corpus(paths if all(Path(p).exists() for p in paths) else src, tok, seq_len=args.seq_len)
-    held = [c for _, c in zip(range(n_eval), stream)]
-    return stream, (torch.stack(held) if held else None)
-
-def run_train_saes(args)->dict:
-    "Train (and evaluate) SAEs as the `train-saes` arguments say; return {site: TopKSAE}"
-    from mamba_sae.cli import load_model
-    dist = None
-    if int(os.environ.get('WORLD_SIZE', '1')) > 1:
-        import torch.distributed as dist
-        if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
-    model = load_model(args.model, device=resolve_device(args.device))
-    sites = resolve_sites(model, args.sites, args.layers)
-    train, held = _corpora(args, model)
-    cfg = TrainConfig(expansion=args.expansion, k=args.k, tokens=args.tokens, batch_size=args.batch_size, lr=args.lr,
-                      normalize=args.normalize, skip_special=not args.keep_special, checkpoint_every=args.checkpoint_every,
-                      split_sites=args.split_sites, seed=args.seed, activation_cache=args.activation_cache)
-    saes = train_saes(model, sites, train, cfg, out=args.out, resume=args.resume, progress=not args.no_progress)
-    rank = dist.get_rank() if dist else 0
-    if held is not None and (rank == 0 or args.split_sites):
-        ev = evaluate_saes(model, saes, held)
-        name = f'evals-rank{rank}.json' if args.split_sites and dist else 'evals.json'
-        atomic_write(Path(args.out) / name, lambda t: Path(t).write_text(json.dumps(ev, indent=1)))
-        for s, e in ev.items():
-            print(f"{s:28s} fvu {e['fvu']:.3f}  L0 {e['l0']:5.1f}  dead {e['dead_pct']:5.1f}%  loss recovered {100 * e['loss_recovered']:5.1f}%  "
-                  f"KL {e['kl']:.4f}  later-position CE delta {e['later_ce_delta']:+.4f}")
-    if dist:
-        dist.barrier()
-        if args.split_sites and rank == 0: _merge_rank_files(Path(args.out), dist.get_world_size())
-        dist.barrier()
-    return saes
-
-def _merge_rank_files(out:Path, world:int):
-    "Merge metrics-rank{r}.json (records by step) and evals-rank{r}.json of a --split-sites run"
-    logs = [json.loads((out / f'metrics-rank{r}.json').read_text()) for r in range(world)]
-    merged = [{k: v for rec in recs for k, v in rec.items()} for recs in zip(*logs)]
-    atomic_write(out / 'metrics.json', lambda t: Path(t).write_text(json.dumps(merged)))
-    evs = [out / f'evals-rank{r}.json' for r in range(world)]
-    if all(p.exists() for p in evs):
-        ev = {k: v for p in evs for k, v in json.loads(p.read_text()).items()}
-        atomic_write(out / 'evals.json', lambda t: Path(t).write_text(json.dumps(ev, indent=1)))
-
-def main(argv=None):
-    "Entry point of `python -m mamba_sae.train` (and of torchrun)"
-    import argparse
-    p = add_train_args(argparse.ArgumentParser(prog='python -m mamba_sae.train', description="Train top-k SAEs on a Mamba model's sites"))
-    run_train_saes(p.parse_args(argv))
-
-if __name__ == '__main__' and '__file__' in globals(): main()

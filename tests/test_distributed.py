@@ -17,11 +17,11 @@ def run(cmd, out):
 @pytest.fixture(scope='module')
 def single(tmp_path_factory):
     out = tmp_path_factory.mktemp('one')
-    return out, run([sys.executable, '-m', 'mamba_sae.train'], out)
+    return out, run([sys.executable, '-m', 'mamba_sae', 'train-saes'], out)
 
 def test_data_parallel_matches_single_process(single, tmp_path):
     one_dir, one = single
-    two = run([torchrun, '--standalone', '--nproc_per_node', '2', '-m', 'mamba_sae.train'], tmp_path)
+    two = run([torchrun, '--standalone', '--nproc_per_node', '2', '-m', 'mamba_sae', 'train-saes'], tmp_path)
     assert set(two) == set(one)
     for s in one:
         # different batch composition (each rank reads its own sequences), same recipe: same reconstruction quality
@@ -32,7 +32,7 @@ def test_data_parallel_matches_single_process(single, tmp_path):
 
 def test_split_sites_equals_single_process(single, tmp_path):
     one_dir, one = single
-    two = run([torchrun, '--standalone', '--nproc_per_node', '2', '-m', 'mamba_sae.train', '--split-sites'], tmp_path)
+    two = run([torchrun, '--standalone', '--nproc_per_node', '2', '-m', 'mamba_sae', 'train-saes', '--split-sites'], tmp_path)
     assert set(two) == set(one)
     for s in SITES.split(','):
         a, b = TopKSAE.load(one_dir / s), TopKSAE.load(tmp_path / s)

@@ -12,10 +12,11 @@ import pytest
 root = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 # pages that must show figures (matplotlib PNGs) and pages that must have API sections
-FIGURES = ['attribution.html', 'search.html', 'features.html', 'patching.html', 'train.html',
+FIGURES = ['attribution.html', 'search.html', 'features.html', 'patching.html', 'evals.html',
            'tutorials/ioi_circuit.html', 'tutorials/copy_features.html']
 API = ['hooks.html', 'scan.html', 'model.html', 'data.html', 'tiny.html', 'sae.html', 'train.html', 'attribution.html',
-       'search.html', 'features.html', 'patching.html', 'cli.html', 'demo.html']
+       'search.html', 'features.html', 'patching.html', 'cli.html', 'demo.html',
+       'sites.html', 'load.html', 'evals.html', 'dashboards.html']
 
 def _browser_or_skip():
     try: import playwright.sync_api  # noqa: F401

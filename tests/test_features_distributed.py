@@ -7,7 +7,8 @@ from safetensors.torch import load_file
 DRIVER = textwrap.dedent('''
     import os, sys, torch, torch.distributed as dist
     from safetensors.torch import save_file
-    from mamba_sae.tiny import load_tiny, load_tiny_saes, tiny_corpus
+    from mamba_sae.tiny import load_tiny, tiny_corpus
+    from mamba_sae.load import load_tiny_saes
     from mamba_sae.features import top_activations
     if 'RANK' in os.environ: dist.init_process_group('gloo')
     torch.manual_seed(0)

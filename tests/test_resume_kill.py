@@ -4,7 +4,7 @@ import torch
 from mamba_sae.sae import TopKSAE
 
 SITE = 'blocks.1.hook_out_proj'
-ARGS = [sys.executable, '-m', 'mamba_sae.train', '--model', 'tiny', '--sites', SITE, '--tokens', str(200 * 512), '--batch-size', '512',
+ARGS = [sys.executable, '-m', 'mamba_sae', 'train-saes', '--model', 'tiny', '--sites', SITE, '--tokens', str(200 * 512), '--batch-size', '512',
         '--eval-tokens', '0', '--checkpoint-every', '20', '--seed', '0']
 
 def test_killed_run_resumes_exactly(tmp_path):

@@ -55,10 +55,10 @@ def test_model_fast_path_matches_reference(seed, L, d_state, d_conv, expand):
     ids = torch.randint(0, 40, (2, L))
     outs, grads = [], []
     for impl in ('ref', 'chunked'):  # float64: the kernel path is float32 and tested above
-        m.scan_impl = impl
         m.zero_grad()
-        out = m(ids)
-        out[:, -1].logsumexp(-1).sum().backward()
+        with m.use_scan(impl):
+            out = m(ids)
+            out[:, -1].logsumexp(-1).sum().backward()
         outs.append(out.detach()); grads.append([p.grad.clone() for p in m.parameters()])
     torch.testing.assert_close(outs[1], outs[0], rtol=1e-9, atol=1e-9)
     for a, r in zip(grads[1], grads[0]): torch.testing.assert_close(a, r, rtol=1e-8, atol=1e-9)
@@ -83,10 +83,10 @@ def test_model_kernel_path_matches_reference_fp32(seed, L, d_state, expand):
     ids = torch.randint(0, 40, (2, L))
     res = []
     for impl in ('ref', 'cpu'):
-        m.scan_impl = impl
         m.zero_grad()
-        out = m(ids)
-        out[:, -1].logsumexp(-1).sum().backward()
+        with m.use_scan(impl):
+            out = m(ids)
+            out[:, -1].logsumexp(-1).sum().backward()
         res.append((out.detach(), [p.grad.clone() for p in m.parameters()]))
     torch.testing.assert_close(res[1][0], res[0][0], rtol=1e-4, atol=1e-5)
     for a, r in zip(res[1][1], res[0][1]): torch.testing.assert_close(a, r, rtol=1e-3, atol=1e-5)

@@ -4,7 +4,8 @@ from pathlib import Path
 import matplotlib; matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 import torch
-from mamba_sae.tiny import load_tiny, load_tiny_saes
+from mamba_sae.tiny import load_tiny
+from mamba_sae.load import load_tiny_saes
 from mamba_sae.data import ioi_dataset
 from mamba_sae.attribution import attribute
 from mamba_sae.search import rank_features, find_circuit, faithfulness_curve, plot_faithfulness
