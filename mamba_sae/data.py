@@ -14,9 +14,9 @@ import torch
 
 # %% auto #0
 __all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
-           'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'ioi_dataset', 'word_token_ids', 'copy_dataset',
-           'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'normalized_logit_diff', 'special_token_ids',
-           'text_corpus']
+           'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'fill_template', 'ioi_dataset', 'word_token_ids',
+           'copy_dataset', 'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'normalized_logit_diff',
+           'special_token_ids', 'text_corpus']
 
 # %% ../nbs/02_data.ipynb #e2e1c752
 EOS = '<|endoftext|>'
@@ -122,7 +122,7 @@ def _ioi_vocab(tokenizer, names, places, objects, need_names):
                              f"need at least {need}: pass {what}= with words the tokenizer has")
     return nm, pl, ob
 
-def _fill(template:str, **kw)->str:
+def fill_template(template:str, **kw)->str:
     for k, v in kw.items(): template = template.replace(f'[{k}]', v)
     return template
 
@@ -130,7 +130,7 @@ def _slot_positions(tokenizer, template:str, slots:list[str], filler:str)->dict:
     "Token position of each `[SLOT]` in a template whose fillers are all single tokens (`filler` is one)"
     pos = {}
     for s in slots:
-        before = _fill(template[:template.index(f'[{s}]')], **{k: filler for k in ['N1', 'N2', 'N3', 'P1', 'P2', 'IO', 'S1', 'S2', 'PLACE', 'OBJECT']})
+        before = fill_template(template[:template.index(f'[{s}]')], **{k: filler for k in ['N1', 'N2', 'N3', 'P1', 'P2', 'IO', 'S1', 'S2', 'PLACE', 'OBJECT']})
         pos[s] = len(tokenizer(before + filler, add_special_tokens=False)['input_ids']) - 1
     return pos
 
@@ -159,14 +159,14 @@ def ioi_dataset(tokenizer, n:int=200, # number of prompt pairs
         if two:
             io, s, r = rng.sample(name_list, 3)
             first = [io, s] if fmt == 'ABBA' else [s, io]
-            clean = _fill(tpl, IO=first[0], S1=first[1], S2=s, PLACE=place, OBJECT=obj)
-            corrupt = _fill(tpl, IO=first[0], S1=first[1], S2=r, PLACE=place, OBJECT=obj)
+            clean = fill_template(tpl, IO=first[0], S1=first[1], S2=s, PLACE=place, OBJECT=obj)
+            corrupt = fill_template(tpl, IO=first[0], S1=first[1], S2=r, PLACE=place, OBJECT=obj)
             key, ans = (fmt, clean, r), (io, s)
         else:
             (c1, c2, ca), (k1, k2, ka) = _parse_ioi_format(fmt)
             letters = sorted(set(c1 + c2 + ca + k1 + k2 + ka))
             who = dict(zip(letters, rng.sample(name_list, len(letters))))
-            mk = lambda f, p: _fill(tpl, N1=who[f[0]], N2=who[f[1]], N3=who[f[2]], P1=who[p[0]], P2=who[p[1]], PLACE=place, OBJECT=obj)
+            mk = lambda f, p: fill_template(tpl, N1=who[f[0]], N2=who[f[1]], N3=who[f[2]], P1=who[p[0]], P2=who[p[1]], PLACE=place, OBJECT=obj)
             clean, corrupt = mk(c1, c2), mk(k1, k2)
             key, ans = (fmt, clean, corrupt), (who[ca], who[ka])
         if key in seen: continue

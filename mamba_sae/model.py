@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from .hooks import HookPoint, HookedRootModule
-from .scan import _check_impl, scan_states, selective_scan
+from .scan import check_scan_impl, scan_states, selective_scan
 
 # %% auto #0
 __all__ = ['MAMBA_TOKENIZER', 'MambaConfig', 'RMSNorm', 'MambaBlock', 'HookedMamba', 'to_hooked_state_dict',
@@ -270,7 +270,7 @@ def to_tokens(self:HookedMamba, text:str|list[str])->torch.Tensor:
 @contextlib.contextmanager
 def use_scan(self:HookedMamba, impl:str): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm), see `selective_scan`
     "Run every block's selective scan through `impl` inside the `with` block (yields the model); the previous choice is restored on exit"
-    prev, self.scan_impl = self.scan_impl, _check_impl(impl)
+    prev, self.scan_impl = self.scan_impl, check_scan_impl(impl)
     try: yield self
     finally: self.scan_impl = prev
 

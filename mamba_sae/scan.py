@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['scan_states', 'selective_scan_ref', 'selective_scan_chunked', 'kernel_cache_dir', 'cpu_kernel', 'SelectiveScanCPU',
-           'selective_scan_cpu', 'selective_scan', 'flush_denormal']
+           'selective_scan_cpu', 'check_scan_impl', 'selective_scan', 'flush_denormal']
 
 # %% ../nbs/00a_scan.ipynb #1481979b
 def scan_states(A_bar:torch.Tensor, # [batch, pos, d_inner, d_state] decay per step
@@ -157,7 +157,7 @@ def _mamba_ssm_scan():
 
 _IMPLS = ('auto', 'ref', 'chunked', 'cpu', 'cuda')
 
-def _check_impl(impl:str)->str:
+def check_scan_impl(impl:str)->str:
     "`impl` if it names a scan implementation, else a ValueError listing the valid names"
     if impl not in _IMPLS: raise ValueError(f"scan impl must be one of {', '.join(map(repr, _IMPLS))}, got {impl!r}")
     return impl
@@ -165,7 +165,7 @@ def _check_impl(impl:str)->str:
 def selective_scan(u, delta, A, B, C, D=None,
                    impl:str='auto'): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm)
     "y = selective scan of u [batch, pos, d_inner] (plus D * u) through the chosen implementation"
-    _check_impl(impl)
+    check_scan_impl(impl)
     if impl in ('auto', 'cuda') and u.is_cuda and (fn := _mamba_ssm_scan()) is not None:
         y = fn(u.transpose(1, 2).contiguous(), delta.transpose(1, 2).contiguous(), A.contiguous(),
                B.transpose(1, 2).contiguous(), C.transpose(1, 2).contiguous(), D=None if D is None else D.float(), delta_softplus=False)

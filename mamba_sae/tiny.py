@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from .model import HookedMamba, MambaConfig
 from .scan import flush_denormal
-from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS, train_tokenizer, _fill,
+from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS, train_tokenizer, fill_template,
                             word_token_ids, ioi_dataset, copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
 
 # %% auto #0
@@ -43,10 +43,10 @@ def ioi_story(rng:random.Random)->str:
         a, b, c = rng.sample(IOI_NAMES, 3)
         pair = rng.sample([a, b, c], 2)
         ans = next(x for x in (a, b, c) if x not in pair)
-        return _fill(rng.choice(IOI_TEMPLATES), N1=a, N2=b, N3=c, P1=pair[0], P2=pair[1], PLACE=pl, OBJECT=ob) + f' {ans}.'
+        return fill_template(rng.choice(IOI_TEMPLATES), N1=a, N2=b, N3=c, P1=pair[0], P2=pair[1], PLACE=pl, OBJECT=ob) + f' {ans}.'
     io, s = rng.sample(IOI_NAMES, 2)
     first = [io, s] if rng.random() < 0.5 else [s, io]
-    return _fill(rng.choice(ABBA_TEMPLATES), IO=first[0], S1=first[1], S2=s, PLACE=pl, OBJECT=ob) + f' {io}.'
+    return fill_template(rng.choice(ABBA_TEMPLATES), IO=first[0], S1=first[1], S2=s, PLACE=pl, OBJECT=ob) + f' {io}.'
 
 def topic_text(rng:random.Random)->str:
     "A few sentences on one topic, with names, numbers, lists and repeated phrases"
