@@ -72,7 +72,7 @@ def downstream(model, ds:PatchingDataset, site:str,
                resid_pre:torch.Tensor|None=None): # [N, L, d_model] clean residual stream entering the site's block
     "Function `(rows, value) -> logit diffs [len(rows)]` of clean runs with `value` at `site`, re-running only what follows it"
     l, kind, n = layer_of(site), hook_of(site), model.cfg.n_layer
-    def head(resid, i): return logit_diff(model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype)), ds[i])
+    def head(resid, i): return logit_diff(model.unembed(resid[:, -1]), ds[i])
     def swap(x): return [(site, lambda t, hook: x)]
     if resid_pre is None or l is None:
         def run(i, x):

@@ -93,7 +93,7 @@ def _train_corpus(corpus:str|None, model:str, tok, tokens:int, seq_len:int, eval
 # %% ../nbs/10_cli.ipynb #5757c815
 def _merge_rank_files(out:Path, world:int):
     "Merge metrics-rank{r}.json (records by step) and evals-rank{r}.json of a --split-sites run"
-    from mamba_sae.sae import atomic_write
+    from mamba_sae.files import atomic_write
     logs = [json.loads((out / f'metrics-rank{r}.json').read_text()) for r in range(world)]
     merged = [{k: v for rec in recs for k, v in rec.items()} for recs in zip(*logs)]
     atomic_write(out / 'metrics.json', lambda t: Path(t).write_text(json.dumps(merged)))
@@ -120,7 +120,7 @@ def cmd_train_saes(out:str, model:str='tiny', device:str='auto',
     "Train top-k SAEs on a model's sites, with evals"
     from mamba_sae.model import resolve_device, process_group
     from mamba_sae.sites import parse_sites
-    from mamba_sae.sae import atomic_write
+    from mamba_sae.files import atomic_write
     from mamba_sae.load import load_model
     from mamba_sae.train import TrainConfig, train_saes
     from mamba_sae.evals import evaluate_saes
@@ -197,7 +197,7 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
     "Write copy_report.json, copy_report.md and repeat_patterns.png; return (report, markdown lines)"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from mamba_sae.sae import atomic_write
+    from mamba_sae.files import atomic_write
     from mamba_sae.features import copy_report, sharpest_copy_feature, plot_repeat_pattern
     scores, rep = copy_report(m, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
@@ -227,7 +227,7 @@ def cmd_features(out:str, model:str='tiny', device:str='auto',
                  progress:bool=True)->dict:
     "Feature dashboards (top activating examples) and a copy-feature report"
     from mamba_sae.model import resolve_device
-    from mamba_sae.sae import atomic_write
+    from mamba_sae.files import atomic_write
     from mamba_sae.load import load_model_and_saes, text_tokens
     from mamba_sae.features import top_activations
     from mamba_sae.dashboards import save_dashboards, page

@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 import torch
-from .sae import TopKSAE, atomic_write
+from .sae import TopKSAE
+from .files import atomic_write
 from .features import TopActivations, feature_acts
 
 # %% auto #0

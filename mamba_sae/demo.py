@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64, html, io, json, time
 from pathlib import Path
 import torch
-from .sae import atomic_write
+from .files import atomic_write
 from .sites import layer_of, Feature
 from .model import resolve_device
 from .data import ioi_dataset, accuracy, logit_diff

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
+from .files import atomic_dir
 from .hooks import HookPoint, HookedRootModule
 from .scan import check_scan_impl, scan_states, selective_scan
 
@@ -265,6 +266,12 @@ def to_tokens(self:HookedMamba, text:str|list[str])->torch.Tensor:
     ids = self.tokenizer([text] if isinstance(text, str) else text, return_tensors='pt')['input_ids']
     return ids.to(self.device)
 
+# %% ../nbs/01_model.ipynb #7924a7a0
+@patch
+def unembed(self:HookedMamba, resid:torch.Tensor)->torch.Tensor: # [..., d_model] residual stream after the last block
+    "Logits [..., d_vocab] of a residual stream: the final norm, then the unembedding (no hooks run)"
+    return self.lm_head(self.norm_f(resid).to(self.lm_head.weight.dtype))
+
 # %% ../nbs/01_model.ipynb #522f8457
 @patch
 @contextlib.contextmanager
@@ -375,21 +382,12 @@ def save_pretrained(self:HookedMamba, path:str|os.PathLike):
     "Save config.json and model.safetensors in mamba_ssm's format to the directory `path`"
     from safetensors.torch import save_file
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
     if self.cfg.tie_embeddings: sd.pop('lm_head.weight')
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        tmp = Path(tmp) / 'ckpt'
-        tmp.mkdir()
+    with atomic_dir(path, replace=True) as tmp:
         (tmp / 'config.json').write_text(json.dumps(self.cfg.to_dict(), indent=2))
         save_file(to_original_state_dict(sd), str(tmp / 'model.safetensors'))
         if self.tokenizer is not None and hasattr(self.tokenizer, 'save_pretrained'): self.tokenizer.save_pretrained(str(tmp))
-        if path.exists():
-            old = path.with_name(path.name + '.old')
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old)
-        else: tmp.rename(path)
 
 # %% ../nbs/01_model.ipynb #883586b6
 @patch(cls_method=True)

@@ -93,7 +93,7 @@ def patch_edges(model, ds:PatchingDataset,
                       (site(l), lambda x, hook, l=l: now.__setitem__(l, x))]
         with torch.no_grad(), model.hooks(hooks):
             resid = fix(model(ds.clean[i], stop_at_layer=n), 'logits')
-            logits = model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype))
+            logits = model.unembed(resid[:, -1])
         out.append(logit_diff(logits, ds[i]))
     return torch.cat(out).view(V, N)
 
@@ -212,7 +212,7 @@ def blocked_logits(model, tokens:torch.Tensor, # [N, L] prompts
                 continue
             with model.hooks([(site(l, 'in_proj'), _zero_at(src)), (site(l, 'ssm_input'), _zero_at(src))]): ko = step()
             resid = torch.cat([step()[:, :-1], ko[:, -1:]], 1)
-        return model.lm_head(model.norm_f(resid[:, -1]).to(model.lm_head.weight.dtype))
+        return model.unembed(resid[:, -1])
 
 # %% ../nbs/09_patching.ipynb #a00f4f9c
 def token_movement(model, ds:PatchingDataset,

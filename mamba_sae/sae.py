@@ -13,9 +13,10 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
+from .files import atomic_write
 
 # %% auto #0
-__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median', 'atomic_write']
+__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median']
 
 # %% ../nbs/04_sae.ipynb #53adf760
 def _csr_tensor(*args, **kw):
@@ -219,15 +220,6 @@ def geometric_median(x:torch.Tensor, # [N, d] points
     return m
 
 # %% ../nbs/04_sae.ipynb #4a825781
-def atomic_write(path, write_fn):
-    "Call write_fn(tmp_path) on a temporary file beside `path`, then rename it to `path` (with the usual umask permissions)"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    umask = os.umask(0); os.umask(umask)
-    try: write_fn(tmp); os.chmod(tmp, 0o666 & ~umask); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-
 @patch
 def cfg_dict(self:TopKSAE)->dict:
     "The SAELens-style config of this SAE"

@@ -13,7 +13,8 @@ from itertools import islice
 from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
-from .sae import TopKSAE, geometric_median, atomic_write
+from .files import atomic_write, atomic_dir
+from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
 from .model import process_group
 from .data import special_token_ids
@@ -169,16 +170,11 @@ def save_checkpoint(out:Path, step:int, pos:tuple, saes:dict, opts:dict, since_f
     "Write out/checkpoints/step_{step}/ atomically (temp dir + rename); keep only the newest"
     from safetensors.torch import save_file
     ck = Path(out) / ck_dir; ck.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=ck, prefix='.tmp-'))
-    try:
+    final = ck / f'step_{step:08d}'
+    with atomic_dir(final, replace=True) as tmp:
         for s, sae in saes.items(): sae.save(tmp / s)
         save_file(_state_tensors(saes, opts, since_fired, scales), tmp / 'trainer_state.safetensors')
         (tmp / 'trainer_state.json').write_text(json.dumps(dict(step=step, pos=list(pos), cfg=asdict(cfg), log=log, sites=list(saes))))
-        final = ck / f'step_{step:08d}'
-        if final.exists(): shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
     for old in ck.glob('step_*'):
         if old != final: shutil.rmtree(old, ignore_errors=True)
     return final
