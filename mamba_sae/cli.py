@@ -198,7 +198,7 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mamba_sae.files import atomic_write
-    from mamba_sae.features import copy_report, sharpest_copy_feature, plot_repeat_pattern
+    from mamba_sae.features import copy_report, plot_copy_features
     scores, rep = copy_report(m, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
     md = ['| site | duplicate | once | neither | example duplicate feature (tokens) |', '|---|---|---|---|---|']
@@ -206,12 +206,7 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
         ex = f"#{r['duplicate'][0]['feature']} ({', '.join(r['duplicate'][0]['tokens'][:5])})" if r['duplicate'] else '-'
         md.append(f"| {s} | {r['counts']['duplicate']} | {r['counts']['once']} | {r['counts']['neither']} | {ex} |")
     atomic_write(out / 'copy_report.md', lambda p: Path(p).write_text('\n'.join(md) + '\n'))
-    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
-    for ax, kind in zip(axs, ('duplicate', 'once')):
-        s, f, words = sharpest_copy_feature(m, saes, scores, tok, kind)
-        if s is None: ax.set_title(f'no {kind} feature found'); continue
-        plot_repeat_pattern(m, saes[s], s, tok, f, words, ax=ax); ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
-    fig.tight_layout()
+    fig = plot_copy_features(m, saes, scores, tok)
     atomic_write(out / 'repeat_patterns.png', lambda p: fig.savefig(p, dpi=110, format='png')); plt.close(fig)
     return rep, md
 

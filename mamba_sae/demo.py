@@ -15,7 +15,7 @@ from .model import resolve_device
 from .data import ioi_dataset, accuracy, logit_diff
 from .load import load_model_and_saes, load_saes, load_tiny_saes, text_tokens
 from .search import run_method, evaluate_set, ablation_study
-from .features import top_activations, copy_report, sharpest_copy_feature, plot_repeat_pattern
+from .features import top_activations, copy_report, plot_copy_features
 from .dashboards import save_dashboards, feature_dashboard
 from .patching import token_movement
 
@@ -102,15 +102,9 @@ def _dashboards_section(model, saes, tok, text, circuit, n:int, out:Path)->str:
 # %% ../nbs/09a_demo.ipynb #07d99e01
 def _copy_section(model, saes, tok, out:Path)->tuple[dict, str]:
     "The copy-feature scan (copy_report.json, repeat_patterns.png) and its report section"
-    import matplotlib.pyplot as plt
     scores, rep = copy_report(model, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
-    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
-    for a_, kind in zip(axs, ('duplicate', 'once')):
-        s, f, words = sharpest_copy_feature(model, saes, scores, tok, kind)
-        if s is None: a_.set_title(f'no {kind} feature'); continue
-        plot_repeat_pattern(model, saes[s], s, tok, f, words, ax=a_); a_.set_title(f'{kind}: {s} #{f}', fontsize=9)
-    fig.tight_layout()
+    fig = plot_copy_features(model, saes, scores, tok)
     ex = lambda r: (f"#{r['duplicate'][0]['feature']}: " + ' '.join(r['duplicate'][0]['tokens'][:6])) if r['duplicate'] else '-'
     rows = [dict(site=s, **{k: r['counts'][k] for k in ('duplicate', 'once', 'neither')}, example=ex(r)) for s, r in rep.items()]
     return rep, ('<p>Features that fire on a token\'s later occurrences ("duplicate") or only its first ("once"), '

@@ -17,7 +17,7 @@ from .model import process_group
 
 # %% auto #0
 __all__ = ['feature_acts', 'TopActivations', 'top_activations', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
-           'sharpest_copy_feature', 'copy_report', 'induction_scores']
+           'sharpest_copy_feature', 'plot_copy_features', 'copy_report', 'induction_scores']
 
 # %% ../nbs/08_features.ipynb #d6f6af6f
 def _check_site(model, sae:TopKSAE, site:str):
@@ -267,6 +267,18 @@ def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='du
             words = [tokenizer.decode([t]).strip() for t in dict.fromkeys(word[on][v.argsort(descending=True).to(word.device)].tolist())][:n_words]
             best = (float(contrast[j]), s, fs[j], words)
     return best[1:]
+
+# %% ../nbs/08_features.ipynb #403cb5c1
+def plot_copy_features(model, saes:dict, scores:dict, tokenizer):
+    "The sharpest duplicate and once features' repeat patterns side by side (a matplotlib figure)"
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, kind in zip(axs, ('duplicate', 'once')):
+        s, f, words = sharpest_copy_feature(model, saes, scores, tokenizer, kind)
+        if s is None: ax.set_title(f'no {kind} feature found'); continue
+        plot_repeat_pattern(model, saes[s], s, tokenizer, f, words, ax=ax); ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/08_features.ipynb #f6917867
 def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:

@@ -351,7 +351,7 @@ def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the po
          **meta)->dict: # more fields for circuit.json (model, task, seed, ...)
     "Write circuit.json, attribution.png and faithfulness.png to `out_dir` (each atomically); return the JSON"
     import matplotlib.pyplot as plt
-    from mamba_sae.sae import atomic_write
+    from mamba_sae.files import atomic_write
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     res = dict(**meta, **self.to_json())
     atomic_write(out / 'circuit.json', lambda p: Path(p).write_text(json.dumps(res, indent=1)))
