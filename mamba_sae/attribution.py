@@ -32,14 +32,16 @@ def splice(model, saes:dict, # {site: TopKSAE}
     with model.hooks([(s, _splice_fn(sae, errors)) for s, sae in saes.items()]): yield model
 
 # %% ../nbs/06_attribution.ipynb #a2aba0f0
-def task_logit_diffs(model, ds:PatchingDataset, batch_size:int=256)->tuple[torch.Tensor, torch.Tensor]:
+def task_logit_diffs(model, ds:PatchingDataset,
+                     batch_size:int=256)->tuple[torch.Tensor, torch.Tensor]:
     "Logit differences [N] of the clean and corrupt runs; raises if the corruption never moves them"
-    with torch.no_grad():
-        ld = [torch.cat([logit_diff(model(t[i:i + batch_size]), ds[i:i + batch_size]) for i in range(0, len(t), batch_size)])
-              for t in (ds.clean, ds.corrupt)]
+    def run(t): return torch.cat([logit_diff(model(t[i:i + batch_size]), ds[i:i + batch_size])
+                                  for i in range(0, len(t), batch_size)])
+    with torch.no_grad(): ld = [run(t) for t in (ds.clean, ds.corrupt)]
     if torch.all((ld[0] - ld[1]).abs() <= 1e-6 * ld[0].abs().clamp_min(1)):
-        raise ValueError(f"the clean and corrupt runs give the same answer logit difference on every prompt of this "
-                         f"{ds.task or 'task'} dataset (zero range): the corruption must change the answer")
+        raise ValueError(f"the clean and corrupt runs give the same answer logit difference on every "
+                         f"prompt of this {ds.task or 'task'} dataset (zero range): "
+                         f"the corruption must change the answer")
     return ld[0], ld[1]
 
 # %% ../nbs/06_attribution.ipynb #6d935c83
@@ -49,8 +51,11 @@ class SiteValues:
     x:dict    # site -> [N, L, d_in] activation
     f:dict    # site -> [N, L, d_sae] feature activations (dense, k nonzero per position)
     err:dict  # site -> [N, L, d_in] error term x − x̂
-    layers:dict # the residual stream's parts: 'hook_embed', 'blocks.l.hook_resid_pre', 'blocks.l.hook_out_proj', the last 'hook_resid_post' -> [N, L, d_model]
+    # the residual stream's parts: 'hook_embed', 'blocks.l.hook_resid_pre',
+    # 'blocks.l.hook_out_proj', the last 'hook_resid_post' -> [N, L, d_model]
+    layers:dict
 
+# %% ../nbs/06_attribution.ipynb #423e44d7
 def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
                 batch_size:int=256)->SiteValues:
     "Cache activations, SAE features and error terms at every site of `saes` (and every layer's output and input)"
@@ -70,19 +75,20 @@ def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
 # %% ../nbs/06_attribution.ipynb #1dbdbfa2
 def downstream(model, ds:PatchingDataset, site:str,
                resid_pre:torch.Tensor|None=None): # [N, L, d_model] clean residual stream entering the site's block
-    "Function `(rows, value) -> logit diffs [len(rows)]` of clean runs with `value` at `site`, re-running only what follows it"
+    "`(rows, value) -> logit diffs [len(rows)]` of clean runs with `value` at `site`, re-running only what follows it"
     l, kind, n = layer_of(site), hook_of(site), model.cfg.n_layer
     def head(resid, i): return logit_diff(model.unembed(resid[:, -1]), ds[i])
+    def rest(resid, i, start): return head(model(resid, start_at_layer=start, stop_at_layer=n), i)
     def swap(x): return [(site, lambda t, hook: x)]
     if resid_pre is None or l is None:
         def run(i, x):
             with model.hooks(swap(x)): return logit_diff(model(ds.clean[i]), ds[i])
-    elif kind == 'hook_out_proj': run = lambda i, x: head(model(resid_pre[i] + x, start_at_layer=l + 1, stop_at_layer=n), i)
-    elif kind == 'hook_resid_pre': run = lambda i, x: head(model(x, start_at_layer=l, stop_at_layer=n), i)
-    elif kind == 'hook_resid_post': run = lambda i, x: head(model(x, start_at_layer=l + 1, stop_at_layer=n), i)
+    elif kind == 'hook_out_proj': run = lambda i, x: rest(resid_pre[i] + x, i, l + 1)
+    elif kind == 'hook_resid_pre': run = lambda i, x: rest(x, i, l)
+    elif kind == 'hook_resid_post': run = lambda i, x: rest(x, i, l + 1)
     else:
         def run(i, x):
-            with model.hooks(swap(x)): return head(model(resid_pre[i], start_at_layer=l, stop_at_layer=n), i)
+            with model.hooks(swap(x)): return rest(resid_pre[i], i, l)
     return run
 
 # %% ../nbs/06_attribution.ipynb #076043ca
@@ -91,7 +97,8 @@ def path_gradients(model, ds:PatchingDataset, site:str, # hook name whose activa
                    delta:torch.Tensor,  # [N, L, d] direction: the activation at alpha is x0 + alpha * delta
                    alphas:torch.Tensor, # [S] points on the path
                    batch_size:int=256,  # (prompt, alpha) rows per forward/backward
-                   resid_pre:torch.Tensor|None=None)->torch.Tensor: # clean residual stream entering the site's block: re-run only from there
+                   # clean residual stream entering the site's block: re-run only from there
+                   resid_pre:torch.Tensor|None=None)->torch.Tensor:
     "Mean over `alphas` of ∂(summed logit diff)/∂activation at `site` along x0 + α·delta, [N, L, d]"
     run = downstream(model, ds, site, resid_pre)
     N, S = len(x0), len(alphas)
@@ -124,16 +131,32 @@ class Attribution:
 
     def __repr__(self):
         n = sum(int((c > 0).sum()) for c in self.counts.values())
-        return (f"Attribution({self.method!r}, steps={self.steps}, prompts={self.n_prompts}, sites={len(self.scores)}, "
-                f"features taking part={n}, edges={len(self.edge_scores)})")
+        return (f"Attribution({self.method!r}, steps={self.steps}, prompts={self.n_prompts}, "
+                f"sites={len(self.scores)}, features taking part={n}, edges={len(self.edge_scores)})")
 
 # %% ../nbs/06_attribution.ipynb #c5c833b0
-def edge_attribution(model, ds:PatchingDataset, vc:SiteValues, vk:SiteValues, # clean and corrupt values (`site_values`)
+def _exact_scores(model, ds, site, x0,
+                  deltas, # a list of [N, L, d] tensors, or (count, fn(j, i) -> [rows, L, d])
+                  m_clean, batch_size, resid_pre=None):
+    "m_clean − m(clean with x0 + delta at `site`) for each delta of `deltas`"
+    N, out, run = len(ds), [], downstream(model, ds, site, resid_pre)
+    if isinstance(deltas, list): D = torch.stack(deltas); n_d, fn = len(deltas), lambda j, i: D[j, i]
+    else: n_d, fn = deltas
+    with torch.no_grad():
+        for chunk in torch.arange(N * n_d).split(batch_size):
+            j, i = chunk // N, chunk % N
+            out.append(run(i, x0[i] + fn(j, i)))
+    m = torch.cat(out).view(n_d, N).sum(1)
+    return m_clean - m
+
+# %% ../nbs/06_attribution.ipynb #2041208c
+def edge_attribution(model, ds:PatchingDataset,
+                     vc:SiteValues, vk:SiteValues, # clean and corrupt values (`site_values`)
                      ld_clean:torch.Tensor, # [N] clean logit differences
                      method:str, alphas:torch.Tensor, batch_size:int,
                      embed:bool=False, logits:bool=False, # also the edges from the embedding / into the logits
                      bar=None)->dict: # a progress bar to advance per receiver
-    "Scores of the edges into every layer's mixer input (and the logits), from the embedding (optional) and earlier layers"
+    "Scores of the edges into every layer's mixer input (and the logits) from earlier layers (and the embedding)"
     n, out = model.cfg.n_layer, {}
     part = lambda v, src: v.layers[Edge(src, 'logits').src_hook]
     for dst in [*range(0 if embed else 1, n), *(['logits'] if logits else [])]:
@@ -151,6 +174,7 @@ def edge_attribution(model, ds:PatchingDataset, vc:SiteValues, vk:SiteValues, # 
         if bar is not None: bar.update()
     return out
 
+# %% ../nbs/06_attribution.ipynb #33a77961
 def _feature_scores(sae, fc, fk, errc, errk, g):
     "Per-position scores of features [L, d_sae] and of the error node [L] from path gradients g [N, L, d_in]"
     gf = g @ sae.W_dec.detach().T                   # [N, L, d_sae] gradient of every latent
@@ -158,17 +182,20 @@ def _feature_scores(sae, fc, fk, errc, errk, g):
     err_pos = ((errc - errk) * g).sum((0, 2))
     return by_pos, err_pos
 
-def _exact_scores(model, ds, site, x0, deltas, m_clean, batch_size, resid_pre=None):
-    "m_clean − m(clean with x0 + delta at `site`) for each delta: a list of [N, L, d] tensors, or (count, fn(j, i) -> [rows, L, d])"
-    N, out, run = len(ds), [], downstream(model, ds, site, resid_pre)
-    if isinstance(deltas, list): D = torch.stack(deltas); n_d, fn = len(deltas), lambda j, i: D[j, i]
-    else: n_d, fn = deltas
-    with torch.no_grad():
-        for chunk in torch.arange(N * n_d).split(batch_size):
-            j, i = chunk // N, chunk % N
-            out.append(run(i, x0[i] + fn(j, i)))
-    m = torch.cat(out).view(n_d, N).sum(1)
-    return m_clean - m
+# %% ../nbs/06_attribution.ipynb #f6b84965
+def _exact_feature_scores(model, ds, s:str, sae, vc:SiteValues, vk:SiteValues,
+                          idx:torch.Tensor, # the features to patch, one exact run each
+                          m_clean, batch_size:int, resid_pre):
+    "Exact scores [d_sae] of the features `idx` at `s` (0 for the others) and of its error node"
+    fc, fk = vc.f[s], vk.f[s]
+    W, F, derr = sae.W_dec.detach(), len(idx), vk.err[s] - vc.err[s]
+    def delta(j, i):  # feature idx[j] moved to its corrupt value in prompt i; j == F is the error node
+        jj = idx[j.clamp_max(F - 1)]
+        d = (fk[i, :, jj] - fc[i, :, jj])[..., None] * W[jj][:, None, :]
+        return torch.where((j == F)[:, None, None].to(d.device), derr[i], d)
+    deltas = (F + 1, delta) if F else [derr]
+    d = _exact_scores(model, ds, s, vc.x[s], deltas, m_clean, batch_size, resid_pre)
+    return torch.zeros(sae.d_sae, device=d.device).index_put_((idx,), d[:-1]), d[-1].item()
 
 # %% ../nbs/06_attribution.ipynb #0cf3d956
 def attribute(model, saes:dict, # {site: TopKSAE}
@@ -176,40 +203,40 @@ def attribute(model, saes:dict, # {site: TopKSAE}
               method:str='ig',  # 'ig', 'attrib' or 'exact'
               steps:int=10,     # integrated-gradient points per site ('ig' only)
               edges:bool=False, # also score the edges between layers
-              features:dict|None=None, # 'exact' only: {site: indices} to patch instead of every feature that takes part
+              # 'exact' only: {site: indices} to patch instead of every feature that takes part
+              features:dict|None=None,
               batch_size:int=256, # (prompt, step) rows per forward/backward: the memory budget
               progress:bool=True)->Attribution:
     "Attribute the clean-vs-corrupt logit difference of `ds` to SAE features, error nodes and (optionally) edges"
     from tqdm.auto import tqdm
-    if method not in ('ig', 'attrib', 'exact'): raise ValueError(f"method must be 'ig', 'attrib' or 'exact', got {method!r}")
-    if method == 'ig' and (not isinstance(steps, int) or steps < 1): raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if method not in ('ig', 'attrib', 'exact'):
+        raise ValueError(f"method must be 'ig', 'attrib' or 'exact', got {method!r}")
+    if method == 'ig' and (not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
     check_saes(model, saes)
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
-    vc, vk = site_values(model, saes, ds.clean, batch_size), site_values(model, saes, ds.corrupt, batch_size)
+    vc = site_values(model, saes, ds.clean, batch_size)
+    vk = site_values(model, saes, ds.corrupt, batch_size)
     alphas = (torch.arange(steps) + .5) / steps if method == 'ig' else torch.zeros(1)
     scores, counts, err_scores, by_pos, err_pos, edge_scores = {}, {}, {}, {}, {}, {}
     resid_pre = lambda s: vc.layers[site(layer_of(s), 'input')]
-    bar = tqdm(total=len(saes) + (model.cfg.n_layer - 1 if edges else 0), desc=f'attribute ({method})', disable=not progress)
+    n_bar = len(saes) + (model.cfg.n_layer - 1 if edges else 0)   # sites, then receivers
+    bar = tqdm(total=n_bar, desc=f'attribute ({method})', disable=not progress)
     for s, sae in saes.items():
         fc, fk = vc.f[s], vk.f[s]
         counts[s] = (fc != fk).any(1).sum(0)
         if method == 'exact':
-            idx = torch.as_tensor(features[s] if features and s in features else counts[s].nonzero()[:, 0]).long()
-            W, F, derr = sae.W_dec.detach(), len(idx), vk.err[s] - vc.err[s]
-            def delta(j, i):  # feature idx[j] moved to its corrupt value in prompt i; j == F is the error node
-                jj = idx[j.clamp_max(F - 1)]
-                d = (fk[i, :, jj] - fc[i, :, jj])[..., None] * W[jj][:, None, :]
-                return torch.where((j == F)[:, None, None].to(d.device), derr[i], d)
-            deltas = (F + 1, delta) if F else [derr]
-            d = _exact_scores(model, ds, s, vc.x[s], deltas, ldc.sum(), batch_size, resid_pre(s))
-            scores[s] = torch.zeros(sae.d_sae, device=d.device).index_put_((idx,), d[:-1])
-            err_scores[s] = d[-1].item()
+            chosen = features[s] if features and s in features else counts[s].nonzero()[:, 0]
+            idx = torch.as_tensor(chosen).long()
+            scores[s], err_scores[s] = _exact_feature_scores(model, ds, s, sae, vc, vk, idx,
+                                                             ldc.sum(), batch_size, resid_pre(s))
         else:
             g = path_gradients(model, ds, s, vc.x[s], vk.x[s] - vc.x[s], alphas, batch_size, resid_pre(s))
             by_pos[s], err_pos[s] = _feature_scores(sae, fc, fk, vc.err[s], vk.err[s], g)
             scores[s], err_scores[s] = by_pos[s].sum(0), err_pos[s].sum().item()
         bar.update()
-    if edges: edge_scores = edge_attribution(model, ds, vc, vk, ldc, method, alphas, batch_size, bar=bar)
+    if edges:
+        edge_scores = edge_attribution(model, ds, vc, vk, ldc, method, alphas, batch_size, bar=bar)
     bar.close()
     return Attribution(scores, counts, err_scores, by_pos or None, err_pos or None, edge_scores, method,
                        steps if method == 'ig' else 1, len(ds), ldc.mean().item(), ldk.mean().item())
@@ -225,7 +252,9 @@ def rank_correlation(a:torch.Tensor, b:torch.Tensor)->float:
         first = torch.cumsum(cnt, 0) - cnt
         r[order] = (first + (cnt - 1) / 2).to(x.dtype)[inv]
         return r
-    if a.shape != b.shape or a.numel() < 2: raise ValueError(f"need two 1-d tensors of equal length ≥ 2, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.shape != b.shape or a.numel() < 2:
+        raise ValueError(f"need two 1-d tensors of equal length ≥ 2, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
     ra, rb = ranks(a), ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
     return (ra @ rb / (ra.norm() * rb.norm()).clamp_min(1e-300)).item()
@@ -238,16 +267,20 @@ def top(self:Attribution, n:int=20)->list[tuple[str, int, float]]:
     return sorted(flat, key=lambda t: -abs(t[2]))[:n]
 
 # %% ../nbs/06_attribution.ipynb #d25db579
-def plot_attribution(attr:Attribution, tokens:list[str]|None=None, # labels of the positions (e.g. the first clean prompt's tokens)
+def plot_attribution(attr:Attribution,
+                     tokens:list[str]|None=None, # labels of the positions (e.g. the first clean prompt's tokens)
                      n_top:int=15):
     "Heatmap of feature and error scores by site and position, and a bar chart of the top features"
     import matplotlib.pyplot as plt
-    if attr.by_position is None: raise ValueError("this attribution has no per-position scores ('exact'): use method='ig' or 'attrib'")
+    if attr.by_position is None:
+        raise ValueError("this attribution has no per-position scores ('exact'): "
+                         "use method='ig' or 'attrib'")
     sites = attr.sites
     feat = torch.stack([attr.by_position[s].sum(1) for s in sites]).cpu()   # [sites, L]
     err = torch.stack([attr.error_by_position[s] for s in sites]).cpu()
     L = feat.shape[1]
-    fig, axs = plt.subplots(1, 3, figsize=(14, 0.5 * len(sites) + 2.6), gridspec_kw=dict(width_ratios=[3, 3, 2]))
+    fig, axs = plt.subplots(1, 3, figsize=(14, 0.5 * len(sites) + 2.6),
+                            gridspec_kw=dict(width_ratios=[3, 3, 2]))
     lim = max(feat.abs().max(), err.abs().max()).item() or 1.
     for ax, m, title in ((axs[0], feat, 'SAE features (sum)'), (axs[1], err, 'error nodes')):
         im = ax.imshow(m, cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
@@ -255,7 +288,8 @@ def plot_attribution(attr:Attribution, tokens:list[str]|None=None, # labels of t
         ax.set_xticks(range(L), tokens if tokens is not None else range(L), rotation=90, fontsize=7)
     fig.colorbar(im, ax=axs[1], label='score (Σ logit diff)')
     top = attr.top(n_top)[::-1]
-    axs[2].barh(range(len(top)), [v for *_, v in top], color=['C0' if v > 0 else 'C3' for *_, v in top])
+    axs[2].barh(range(len(top)), [v for *_, v in top],
+                color=['C0' if v > 0 else 'C3' for *_, v in top])
     axs[2].set_yticks(range(len(top)), [f"{site_label(s)} #{j}" for s, j, _ in top], fontsize=7)
     axs[2].set_title(f'top {n_top} features'); axs[2].axvline(0, color='k', lw=.5)
     plt.tight_layout()

@@ -16,10 +16,13 @@ __all__ = ['DEVICE_HELP', 'SHARED', 'COMMANDS', 'BAD_INPUT', 'add_params', 'cmd_
 
 # %% ../nbs/10_cli.ipynb #b64179d2
 DEVICE_HELP = "where the model and SAEs run: auto (CUDA when available), cpu, cuda or cuda:N"
-SHARED = dict(model="hub id, checkpoint directory, 'tiny' (the embedded default) or 'random-tiny'", device=DEVICE_HELP,
-              seed="random seed", out="output directory", progress="show progress bars",
-              saes="folder of SAEs (one sub-folder per site), or 'output' / 'input' for the embedded default's shipped ones")
+SHARED = dict(model="hub id, checkpoint directory, 'tiny' (the embedded default) or 'random-tiny'",
+              device=DEVICE_HELP, seed="random seed", out="output directory",
+              progress="show progress bars",
+              saes=("folder of SAEs (one sub-folder per site), or 'output' / 'input' "
+                    "for the embedded default's shipped ones"))
 
+# %% ../nbs/10_cli.ipynb #8d9cda88
 def _arg_type(anno)->type:
     "The argparse type of an annotation ('int', 'float | None', ...): int, float or str"
     base = [t.strip() for t in str(anno).split('|') if t.strip() != 'None']
@@ -29,12 +32,18 @@ def _arg_type(anno)->type:
 def add_params(p:argparse.ArgumentParser, fn, # a function or a dataclass: one option per parameter or field
                skip=())->argparse.ArgumentParser: # names to leave out
     "Add `--name` for every parameter of `fn`: typed by its annotation, its default, its comment (or `SHARED`) as help"
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     for name, d in docments(fn, full=True).items():
-        if name in ('return', 'self', *skip) or d['kind'] in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD): continue
-        flag, default, help = '--' + name.replace('_', '-'), d['default'], SHARED.get(name) or d['docment'] or ''
-        if default is inspect.Parameter.empty: p.add_argument(flag, dest=name, required=True, type=_arg_type(d['anno']), help=help)
-        elif str(d['anno']) == 'bool': p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=default, help=help)
-        else: p.add_argument(flag, dest=name, type=_arg_type(d['anno']), default=default, help=help)
+        if name in ('return', 'self', *skip) or d['kind'] in variadic: continue
+        flag, default = '--' + name.replace('_', '-'), d['default']
+        help = SHARED.get(name) or d['docment'] or ''
+        if default is inspect.Parameter.empty:
+            p.add_argument(flag, dest=name, required=True, type=_arg_type(d['anno']), help=help)
+        elif str(d['anno']) == 'bool':
+            p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=default,
+                           help=help)
+        else:
+            p.add_argument(flag, dest=name, type=_arg_type(d['anno']), default=default, help=help)
     return p
 
 # %% ../nbs/10_cli.ipynb #072103a2
@@ -48,45 +57,58 @@ def cmd_info(model:str='tiny', device:str='auto', seed:int=0,
     m = load_model(model, device=resolve_device(device))
     cfg = m.cfg
     torch.manual_seed(seed)
-    ids = m.to_tokens(prompt) if m.tokenizer is not None and prompt else torch.randint(0, cfg.vocab_size, (1, tokens))
+    if m.tokenizer is not None and prompt: ids = m.to_tokens(prompt)
+    else: ids = torch.randint(0, cfg.vocab_size, (1, tokens))
     with torch.no_grad(): logits, cache = m.run_with_cache(ids)
-    print(f"model: {model}  d_model={cfg.d_model} n_layer={cfg.n_layer} d_inner={cfg.d_inner} d_state={cfg.d_state} "
-          f"dt_rank={cfg.dt_rank} d_conv={cfg.d_conv} d_vocab={cfg.d_vocab}  params={sum(p.numel() for p in m.parameters()):,}")
-    print(f"input: {tuple(ids.shape)} tokens -> logits {tuple(logits.shape)}; {len(cache)} hook points cached")
+    n_params = sum(p.numel() for p in m.parameters())
+    print(f"model: {model}  d_model={cfg.d_model} n_layer={cfg.n_layer} d_inner={cfg.d_inner} "
+          f"d_state={cfg.d_state} dt_rank={cfg.dt_rank} d_conv={cfg.d_conv} d_vocab={cfg.d_vocab}  "
+          f"params={n_params:,}")
+    print(f"input: {tuple(ids.shape)} tokens -> logits {tuple(logits.shape)}; "
+          f"{len(cache)} hook points cached")
     for l in range(cfg.n_layer):
-        print(f"  block {l:3d}: |hook_out_proj| / |hook_resid_pre| = {(cache['out_proj', l].norm() / cache['resid_pre', l].norm()).item():.3f}")
+        ratio = (cache['out_proj', l].norm() / cache['resid_pre', l].norm()).item()
+        print(f"  block {l:3d}: |hook_out_proj| / |hook_resid_pre| = {ratio:.3f}")
     print("hook names per block and model:", ", ".join(sorted({n.split('.')[-1] for n in cache})))
     if m.tokenizer is not None:
         p, i = logits[0, -1].softmax(-1).topk(5)
         print(f"prompt: {m.tokenizer.decode(ids[0])!r}")
-        print("next token: " + ", ".join(f"{m.tokenizer.decode([t])!r} {q:.2f}" for q, t in zip(p.tolist(), i.tolist())))
+        nexts = (f"{m.tokenizer.decode([t])!r} {q:.2f}" for q, t in zip(p.tolist(), i.tolist()))
+        print("next token: " + ", ".join(nexts))
     return logits, cache
 
 # %% ../nbs/10_cli.ipynb #094c1569
-def cmd_train_tiny(out:str,
-                   steps:int=4000, # training steps (the shipped model: 4000, the first 1000 on induction segments only)
-                   seed:int=0):
+def cmd_train_tiny(
+    out:str,
+    steps:int=4000, # training steps (the shipped model: 4000, the first 1000 on induction segments only)
+    seed:int=0):
     "Retrain the embedded default model (tokenizer + 4-layer Mamba) from scratch"
     from mamba_sae.tiny import train_tiny
     train_tiny(out, steps=steps, seed=seed)
     metrics = json.loads((Path(out) / 'metrics.json').read_text())['heldout']
-    for k, v in metrics.items(): print(f"{k:24s} accuracy {v['acc']:.3f}  clean LD {v['clean_ld']:6.2f}  corrupt LD {v['corrupt_ld']:6.2f}")
+    for k, v in metrics.items():
+        print(f"{k:24s} accuracy {v['acc']:.3f}  clean LD {v['clean_ld']:6.2f}  "
+              f"corrupt LD {v['corrupt_ld']:6.2f}")
 
 # %% ../nbs/10_cli.ipynb #bd48c8b6
 def _train_corpus(corpus:str|None, model:str, tok, tokens:int, seq_len:int, eval_tokens:int, seed:int):
     "(training corpus, held-out [N, L] tokens or None) that the train-saes arguments name"
     import itertools, torch
     src = corpus or ('tiny' if model == 'tiny' else None)
-    if src is None: raise ValueError(f"--corpus is needed for --model {model}: a Hugging Face dataset id or .txt/.jsonl paths")
+    if src is None:
+        raise ValueError(f"--corpus is needed for --model {model}: "
+                         "a Hugging Face dataset id or .txt/.jsonl paths")
     if tok is None: raise ValueError(f"model {model} has no tokenizer, so it cannot read a text corpus")
     n_eval = eval_tokens // seq_len
     if src == 'tiny':
         from mamba_sae.tiny import tiny_corpus
         train = tiny_corpus(tok, int(tokens * 1.1) + seq_len, seq_len, seed=seed + 1)
-        return train, (tiny_corpus(tok, n_eval * seq_len, seq_len, seed=seed + 99991) if n_eval else None)
+        held = tiny_corpus(tok, n_eval * seq_len, seq_len, seed=seed + 99991) if n_eval else None
+        return train, held
     from mamba_sae.data import text_corpus
     paths = src.split(',')
-    stream = text_corpus(paths if all(Path(p).exists() for p in paths) else src, tok, seq_len=seq_len)
+    local = all(Path(p).exists() for p in paths)
+    stream = text_corpus(paths if local else src, tok, seq_len=seq_len)
     held = list(itertools.islice(stream, n_eval))
     return stream, (torch.stack(held) if held else None)
 
@@ -102,21 +124,24 @@ def _merge_rank_files(out:Path, world:int):
         ev = {k: v for p in evs for k, v in json.loads(p.read_text()).items()}
         atomic_write(out / 'evals.json', lambda t: Path(t).write_text(json.dumps(ev, indent=1)))
 
+# %% ../nbs/10_cli.ipynb #76e9f994
 def _print_evals(ev:dict):
     for s, e in ev.items():
-        print(f"{s:28s} fvu {e['fvu']:.3f}  L0 {e['l0']:5.1f}  dead {e['dead_pct']:5.1f}%  loss recovered {100 * e['loss_recovered']:5.1f}%  "
+        print(f"{s:28s} fvu {e['fvu']:.3f}  L0 {e['l0']:5.1f}  dead {e['dead_pct']:5.1f}%  "
+              f"loss recovered {100 * e['loss_recovered']:5.1f}%  "
               f"KL {e['kl']:.4f}  later-position CE delta {e['later_ce_delta']:+.4f}")
 
 # %% ../nbs/10_cli.ipynb #185c3cc5
-def cmd_train_saes(out:str, model:str='tiny', device:str='auto',
-                   sites:str='output', # 'output', 'input', 'all' or comma-separated hook names
-                   layers:str|None=None, # comma-separated layers for --sites output/input/all (default: every layer)
-                   corpus:str|None=None, # 'tiny' (the embedded generator), a Hugging Face dataset id, or .txt/.jsonl paths
-                   seq_len:int=128, # tokens per sequence
-                   eval_tokens:int=16_384, # held-out tokens for the evals (0: no evals)
-                   resume:bool=False, # continue from the newest checkpoint in --out
-                   progress:bool=True,
-                   **config)->dict: # fields of `TrainConfig`
+def cmd_train_saes(
+    out:str, model:str='tiny', device:str='auto',
+    sites:str='output', # 'output', 'input', 'all' or comma-separated hook names
+    layers:str|None=None, # comma-separated layers for --sites output/input/all (default: every layer)
+    corpus:str|None=None, # 'tiny' (the embedded generator), a Hugging Face dataset id, or .txt/.jsonl paths
+    seq_len:int=128, # tokens per sequence
+    eval_tokens:int=16_384, # held-out tokens for the evals (0: no evals)
+    resume:bool=False, # continue from the newest checkpoint in --out
+    progress:bool=True,
+    **config)->dict: # fields of `TrainConfig`
     "Train top-k SAEs on a model's sites, with evals"
     from mamba_sae.model import resolve_device, process_group
     from mamba_sae.sites import parse_sites
@@ -128,7 +153,8 @@ def cmd_train_saes(out:str, model:str='tiny', device:str='auto',
     dist = process_group(init=True)
     m = load_model(model, device=resolve_device(device))
     train, held = _train_corpus(corpus, model, m.tokenizer, cfg.tokens, seq_len, eval_tokens, cfg.seed)
-    saes = train_saes(m, parse_sites(m, sites, layers), train, cfg, out=out, resume=resume, progress=progress)
+    site_names = parse_sites(m, sites, layers)
+    saes = train_saes(m, site_names, train, cfg, out=out, resume=resume, progress=progress)
     rank = dist.get_rank() if dist else 0
     if held is not None and (rank == 0 or cfg.split_sites):
         ev = evaluate_saes(m, saes, held)
@@ -142,20 +168,21 @@ def cmd_train_saes(out:str, model:str='tiny', device:str='auto',
     return saes
 
 # %% ../nbs/10_cli.ipynb #88a530ea
-def cmd_circuit(out:str, model:str='tiny', device:str='auto', seed:int=0,
-                saes:str|None=None,
-                site:str='output', # the embedded default's shipped SAEs to use when --saes is not given: 'output' or 'input'
-                task:str='ioi', # 'ioi', 'copy' or 'induction'
-                n:int=100, # prompt pairs
-                target:float=0.8, # normalized logit difference to reach, in (0, 1]
-                method:str='ig', # attribution: 'ig' or 'attrib'
-                steps:int=10, # integrated-gradient steps
-                by:str='attribution_x_count', # ranking key: 'attribution_x_count' or 'attribution'
-                min_frequency:float=0.1, # drop features taking part in at most this share of the prompts
-                exclude_layers:str='0', # comma-separated layers left out of the search ('' for none)
-                edges:bool=False, # rank the edges between layers jointly with the features
-                errors:str='keep', # SAE error terms: 'keep' (always in the circuit) or 'corrupt'
-                batch_size:int=256, progress:bool=True):
+def cmd_circuit(
+    out:str, model:str='tiny', device:str='auto', seed:int=0,
+    saes:str|None=None,
+    site:str='output', # the embedded default's shipped SAEs to use when --saes is not given: 'output' or 'input'
+    task:str='ioi', # 'ioi', 'copy' or 'induction'
+    n:int=100, # prompt pairs
+    target:float=0.8, # normalized logit difference to reach, in (0, 1]
+    method:str='ig', # attribution: 'ig' or 'attrib'
+    steps:int=10, # integrated-gradient steps
+    by:str='attribution_x_count', # ranking key: 'attribution_x_count' or 'attribution'
+    min_frequency:float=0.1, # drop features taking part in at most this share of the prompts
+    exclude_layers:str='0', # comma-separated layers left out of the search ('' for none)
+    edges:bool=False, # rank the edges between layers jointly with the features
+    errors:str='keep', # SAE error terms: 'keep' (always in the circuit) or 'corrupt'
+    batch_size:int=256, progress:bool=True):
     "Attribute a task to SAE features and binary-search its smallest circuit"
     from mamba_sae.model import resolve_device
     from mamba_sae.load import load_model_and_saes
@@ -164,11 +191,13 @@ def cmd_circuit(out:str, model:str='tiny', device:str='auto', seed:int=0,
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
     ds = task_dataset(task, tok, n, seed)
-    run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, errors, batch_size, progress)
+    run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, errors,
+                     batch_size, progress)
     run.save(out, [tok.decode([t]) for t in ds.clean[0]], model=model, task=task, seed=seed)
     c, fc = run.circuit, run.faithfulness
-    print(f"{task}: {c.n_features} features of {c.n_candidates} candidates reach {c.achieved:.3f} (target {c.target}) "
-          f"in {c.evaluations} patched runs; faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f} -> {out}")
+    print(f"{task}: {c.n_features} features of {c.n_candidates} candidates reach {c.achieved:.3f} "
+          f"(target {c.target}) in {c.evaluations} patched runs; "
+          f"faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f} -> {out}")
     return run
 
 # %% ../nbs/10_cli.ipynb #8fdf1014
@@ -178,14 +207,18 @@ def parse_feature_list(spec:str)->list:
     out = []
     for part in filter(None, (p.strip() for p in spec.split(','))):
         s, sep, idx = part.rpartition(':')
-        if not sep or not idx.isdigit(): raise ValueError(f"bad feature {part!r}: write site:index, e.g. blocks.2.hook_out_proj:95")
+        if not sep or not idx.isdigit():
+            raise ValueError(f"bad feature {part!r}: write site:index, e.g. blocks.2.hook_out_proj:95")
         out.append(Feature(s, int(idx)))
     return out
 
+# %% ../nbs/10_cli.ipynb #100509a3
 def _chosen_features(saes:dict, circuit:str|None, features:str|None)->list|None:
     "The features a --circuit file or a --features list names (None: neither given); each must have an SAE"
     from mamba_sae.sites import Feature, as_node
-    if circuit: feats = [n for n in map(as_node, json.loads(Path(circuit).read_text())['features']) if isinstance(n, Feature)]
+    if circuit:
+        nodes = map(as_node, json.loads(Path(circuit).read_text())['features'])
+        feats = [n for n in nodes if isinstance(n, Feature)]
     elif features: feats = parse_feature_list(features)
     else: return None
     bad = sorted({f.site for f in feats} - set(saes))
@@ -201,25 +234,30 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
     from mamba_sae.features import copy_report, plot_copy_features
     scores, rep = copy_report(m, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
-    md = ['| site | duplicate | once | neither | example duplicate feature (tokens) |', '|---|---|---|---|---|']
+    md = ['| site | duplicate | once | neither | example duplicate feature (tokens) |',
+          '|---|---|---|---|---|']
     for s, r in rep.items():
-        ex = f"#{r['duplicate'][0]['feature']} ({', '.join(r['duplicate'][0]['tokens'][:5])})" if r['duplicate'] else '-'
-        md.append(f"| {s} | {r['counts']['duplicate']} | {r['counts']['once']} | {r['counts']['neither']} | {ex} |")
+        d = r['duplicate'][0] if r['duplicate'] else None
+        ex = f"#{d['feature']} ({', '.join(d['tokens'][:5])})" if d is not None else '-'
+        n = r['counts']
+        md.append(f"| {s} | {n['duplicate']} | {n['once']} | {n['neither']} | {ex} |")
     atomic_write(out / 'copy_report.md', lambda p: Path(p).write_text('\n'.join(md) + '\n'))
     fig = plot_copy_features(m, saes, scores, tok)
-    atomic_write(out / 'repeat_patterns.png', lambda p: fig.savefig(p, dpi=110, format='png')); plt.close(fig)
+    atomic_write(out / 'repeat_patterns.png', lambda p: fig.savefig(p, dpi=110, format='png'))
+    plt.close(fig)
     return rep, md
 
 # %% ../nbs/10_cli.ipynb #ce1cf7f7
-def cmd_features(out:str, model:str='tiny', device:str='auto',
-                 saes:str='output',
-                 circuit:str|None=None, # circuit.json from mamba-sae circuit: show its features
-                 features:str|None=None, # site:index,site:index,... to show
-                 top:int=8, # features per site (the circuit's first ones, or the most active)
-                 corpus:str|None=None, # text for the top examples (.txt/.jsonl/dir/hub name); default for tiny: its generator
-                 tokens:int=65536, # tokens of corpus to scan
-                 k:int=20, # top examples per feature
-                 progress:bool=True)->dict:
+def cmd_features(
+    out:str, model:str='tiny', device:str='auto',
+    saes:str='output',
+    circuit:str|None=None, # circuit.json from mamba-sae circuit: show its features
+    features:str|None=None, # site:index,site:index,... to show
+    top:int=8, # features per site (the circuit's first ones, or the most active)
+    corpus:str|None=None, # text for the top examples (.txt/.jsonl/dir/hub name); default for tiny: its generator
+    tokens:int=65536, # tokens of corpus to scan
+    k:int=20, # top examples per feature
+    progress:bool=True)->dict:
     "Feature dashboards (top activating examples) and a copy-feature report"
     from mamba_sae.model import resolve_device
     from mamba_sae.files import atomic_write
@@ -234,7 +272,8 @@ def cmd_features(out:str, model:str='tiny', device:str='auto',
     links = []
     for s in sites:
         t = top_activations(m, found[s], s, text, k=k, progress=progress)
-        fs = [f.index for f in feats if f.site == s][:top] if feats is not None else t.values[:, 0].argsort(descending=True)[:top].tolist()
+        if feats is not None: fs = [f.index for f in feats if f.site == s][:top]
+        else: fs = t.values[:, 0].argsort(descending=True)[:top].tolist()
         save_dashboards(t, fs, tok, out / 'dashboards' / s, m, found[s])
         links.append(f'<li><a href="{s}/index.html">{s}</a>: {len(fs)} features</li>')
     index = page('feature dashboards', f'<h2>Feature dashboards</h2><ul>{"".join(links)}</ul>')
@@ -245,41 +284,47 @@ def cmd_features(out:str, model:str='tiny', device:str='auto',
     return rep
 
 # %% ../nbs/10_cli.ipynb #a286cb77
-def cmd_demo(out:str, model:str='tiny', device:str='auto', seed:int=0,
-             saes:str|None=None, # folder of output-site SAEs (needed unless --model tiny)
-             input_saes:str|None=None, # folder of input-site SAEs for the ablation table's input row
-             corpus:str|None=None, # text for the features' top activations (needed unless --model tiny)
-             n:int=100, # IOI prompt pairs
-             target:float=0.8, # normalized logit difference to reach, in (0, 1]
-             steps:int=10, # integrated-gradient steps
-             tokens:int=65536, # tokens of text for the top activations
-             progress:bool=True)->dict:
+def cmd_demo(
+    out:str, model:str='tiny', device:str='auto', seed:int=0,
+    saes:str|None=None, # folder of output-site SAEs (needed unless --model tiny)
+    input_saes:str|None=None, # folder of input-site SAEs for the ablation table's input row
+    corpus:str|None=None, # text for the features' top activations (needed unless --model tiny)
+    n:int=100, # IOI prompt pairs
+    target:float=0.8, # normalized logit difference to reach, in (0, 1]
+    steps:int=10, # integrated-gradient steps
+    tokens:int=65536, # tokens of text for the top activations
+    progress:bool=True)->dict:
     "The whole method end to end (IOI circuit, ablation table, dashboards, copy features) as report.html"
     from mamba_sae.demo import run_demo
-    r = run_demo(out, model, saes, input_saes, corpus, n=n, seed=seed, target=target, steps=steps, tokens=tokens,
-                 device=device, progress=progress)
+    r = run_demo(out, model, saes, input_saes, corpus, n=n, seed=seed, target=target, steps=steps,
+                 tokens=tokens, device=device, progress=progress)
     c = r['circuit']
-    print(f"IOI circuit: {c['n_features']} features of {c['n_candidates']} reach {c['achieved']:.3f} (target {c['target']}); "
-          f"{c['held_out']:.3f} on a fresh seed; {r['seconds']:.0f} s -> {Path(out) / 'report.html'}")
+    print(f"IOI circuit: {c['n_features']} features of {c['n_candidates']} reach "
+          f"{c['achieved']:.3f} (target {c['target']}); {c['held_out']:.3f} on a fresh seed; "
+          f"{r['seconds']:.0f} s -> {Path(out) / 'report.html'}")
     return r
 
 # %% ../nbs/10_cli.ipynb #2f6ec9c1
-COMMANDS = {'info': cmd_info, 'train-tiny': cmd_train_tiny, 'train-saes': cmd_train_saes, 'circuit': cmd_circuit,
-            'features': cmd_features, 'demo': cmd_demo}
+COMMANDS = {'info': cmd_info, 'train-tiny': cmd_train_tiny, 'train-saes': cmd_train_saes,
+            'circuit': cmd_circuit, 'features': cmd_features, 'demo': cmd_demo}
 
+# %% ../nbs/10_cli.ipynb #daebb109
 def _configs(command:str)->list:
     "Config classes whose fields are options of `command` too"
     if command != 'train-saes': return []
     from mamba_sae.train import TrainConfig
     return [TrainConfig]
 
-def parser(commands=COMMANDS)->argparse.ArgumentParser: # the commands whose options to build (the rest are only listed)
+def parser(
+    commands=COMMANDS)->argparse.ArgumentParser: # the commands whose options to build (the rest are only listed)
     "The `mamba-sae` argument parser"
-    p = argparse.ArgumentParser(prog='mamba-sae', description="Sparse-feature circuits in Mamba language models")
+    p = argparse.ArgumentParser(prog='mamba-sae',
+                                description="Sparse-feature circuits in Mamba language models")
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     for name, fn in COMMANDS.items():
         doc = fn.__doc__.strip()
-        sp = sub.add_parser(name, help=doc[0].lower() + doc[1:], description=doc, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        sp = sub.add_parser(name, help=doc[0].lower() + doc[1:], description=doc,
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         if name in commands:
             add_params(sp, fn)
             for cls in _configs(name): add_params(sp, cls)
@@ -292,7 +337,9 @@ def cli(argv:list[str]|None=None):
     args = vars(parser(argv[:1] if argv and argv[0] in COMMANDS else ()).parse_args(argv))
     return COMMANDS[args.pop('command')](**args)
 
-BAD_INPUT = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+# %% ../nbs/10_cli.ipynb #d98055be
+BAD_INPUT = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+             PermissionError)
 
 def main(argv:list[str]|None=None):
     "Entry point of `mamba-sae` and `python -m mamba_sae`: bad input is one line on stderr and exit status 2"

@@ -27,73 +27,98 @@ def tokens_html(tokenizer, tokens, acts, vmax:float|None=None, mark:int|None=Non
     for j, (t, a) in enumerate(zip(tokens, acts)):
         if t < 0: continue
         s = html.escape(_tok(tokenizer, t)).replace(' ', '&nbsp;').replace('\n', '⏎')
-        style = f"background:rgba(255,112,0,{min(max(a / vmax, 0), 1):.2f});" + ("outline:1px solid #333;" if j == mark else '')
+        outline = "outline:1px solid #333;" if j == mark else ''
+        style = f"background:rgba(255,112,0,{min(max(a / vmax, 0), 1):.2f});" + outline
         out.append(f'<span title="{a:.3g}" style="{style}">{s}</span>')
     return ''.join(out)
 
+# %% ../nbs/08a_dashboards.ipynb #e1989c88
 def _hist_svg(counts, edges, w:int=260, h:int=70)->str:
     c = [int(x) for x in counts]
     m = max(c + [1])
     bw = w / len(c)
-    bars = ''.join(f'<rect x="{i * bw:.1f}" y="{h - 14 - (h - 20) * v / m:.1f}" width="{bw - 1:.1f}" height="{(h - 20) * v / m:.1f}" fill="#f07000"/>'
+    bars = ''.join(f'<rect x="{i * bw:.1f}" y="{h - 14 - (h - 20) * v / m:.1f}" '
+                   f'width="{bw - 1:.1f}" height="{(h - 20) * v / m:.1f}" fill="#f07000"/>'
                    for i, v in enumerate(c))
-    lab = f'<text x="0" y="{h - 2}" font-size="9">{float(edges[0]):.0e}</text><text x="{w}" y="{h - 2}" font-size="9" text-anchor="end">{float(edges[-1]):.0e}</text>'
+    lab = (f'<text x="0" y="{h - 2}" font-size="9">{float(edges[0]):.0e}</text>'
+           f'<text x="{w}" y="{h - 2}" font-size="9" text-anchor="end">'
+           f'{float(edges[-1]):.0e}</text>')
     return f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">{bars}{lab}</svg>'
 
+# %% ../nbs/08a_dashboards.ipynb #cfd0afff
 def logit_effects(model, sae:TopKSAE, feature:int, n:int=8)->tuple[list, list]:
     "Output tokens the feature's decoder direction promotes and suppresses most: ([(token, value)], [(token, value)])"
     with torch.no_grad():
         d = sae.W_dec[feature].to(model.lm_head.weight.dtype) * model.norm_f.weight
         eff = model.lm_head.weight @ d
     up, down = eff.topk(n), (-eff).topk(n)
-    return list(zip(up.indices.tolist(), up.values.tolist())), list(zip(down.indices.tolist(), (-down.values).tolist()))
+    promoted = list(zip(up.indices.tolist(), up.values.tolist()))
+    suppressed = list(zip(down.indices.tolist(), (-down.values).tolist()))
+    return promoted, suppressed
 
 # %% ../nbs/08a_dashboards.ipynb #51c15424
 class Dashboard(str):
     "HTML of one feature's dashboard; shows itself in a notebook"
     def _repr_html_(self): return str(self)
 
-def feature_dashboard(top:TopActivations, feature:int, tokenizer,
-                      model=None, sae:TopKSAE|None=None, # give both to list the tokens the feature promotes / suppresses
-                      n_examples:int=8)->Dashboard:
+# %% ../nbs/08a_dashboards.ipynb #eddda7d4
+def feature_dashboard(
+    top:TopActivations, feature:int, tokenizer,
+    model=None, sae:TopKSAE|None=None, # give both to list the tokens the feature promotes / suppresses
+    n_examples:int=8)->Dashboard:
     "A feature's dashboard: top examples coloured by activation, histogram, output tokens"
-    if not 0 <= feature < len(top.values): raise ValueError(f"feature {feature} out of range: this SAE has {len(top.values)} features")
+    if not 0 <= feature < len(top.values):
+        raise ValueError(f"feature {feature} out of range: this SAE has {len(top.values)} features")
     vals = top.values[feature]
     vmax = float(vals.max()) or 1.
     rows = []
     for j in range(min(n_examples, top.k)):
         if top.seq[feature, j] < 0: break
-        rows.append(f'<tr><td style="color:#888;padding-right:8px">{float(vals[j]):.2f}</td><td style="font-family:monospace">'
-                    f'{tokens_html(tokenizer, top.context[feature, j], top.context_acts[feature, j], vmax, top.left)}</td></tr>')
+        ctx, ctx_acts = top.context[feature, j], top.context_acts[feature, j]
+        ex = tokens_html(tokenizer, ctx, ctx_acts, vmax, top.left)
+        rows.append(f'<tr><td style="color:#888;padding-right:8px">{float(vals[j]):.2f}</td>'
+                    f'<td style="font-family:monospace">{ex}</td></tr>')
     logits = ''
     if model is not None and sae is not None:
         up, down = logit_effects(model, sae, feature)
-        fmt = lambda lst, c: ' '.join(f'<code style="background:{c}">{html.escape(_tok(tokenizer, t))}</code>&thinsp;<small>{v:+.2f}</small>' for t, v in lst)
-        logits = f'<p><b>promotes</b> {fmt(up, "#dfd")}</p><p><b>suppresses</b> {fmt(down, "#fdd")}</p>'
+        word = lambda t: html.escape(_tok(tokenizer, t))
+        chip = lambda t, v, c: (f'<code style="background:{c}">{word(t)}</code>'
+                                f'&thinsp;<small>{v:+.2f}</small>')
+        fmt = lambda lst, c: ' '.join(chip(t, v, c) for t, v in lst)
+        logits = (f'<p><b>promotes</b> {fmt(up, "#dfd")}</p>'
+                  f'<p><b>suppresses</b> {fmt(down, "#fdd")}</p>')
     freq = float(top.frequency[feature])
+    hist = _hist_svg(top.hist[feature], top.bin_edges)
+    table = "".join(rows) or "<tr><td>never fires on this corpus</td></tr>"
     return Dashboard(
         f'<div class="mamba-sae-dashboard" style="border:1px solid #ddd;padding:8px;margin:6px 0">'
         f'<h4 style="margin:2px 0">{html.escape(top.site)} · feature {feature}</h4>'
-        f'<p style="margin:2px 0">fires on {freq:.3%} of {top.n_tokens:,} tokens · max activation {vmax:.3g}</p>'
-        f'<div style="display:flex;gap:16px;align-items:flex-start"><div>{_hist_svg(top.hist[feature], top.bin_edges)}'
-        f'<br><small>activation histogram (nonzero, log bins)</small></div><div>{logits}</div></div>'
-        f'<table style="border-collapse:collapse">{"".join(rows) or "<tr><td>never fires on this corpus</td></tr>"}</table></div>')
+        f'<p style="margin:2px 0">fires on {freq:.3%} of {top.n_tokens:,} tokens · '
+        f'max activation {vmax:.3g}</p>'
+        f'<div style="display:flex;gap:16px;align-items:flex-start"><div>{hist}'
+        f'<br><small>activation histogram (nonzero, log bins)</small></div>'
+        f'<div>{logits}</div></div>'
+        f'<table style="border-collapse:collapse">{table}</table></div>')
 
 # %% ../nbs/08a_dashboards.ipynb #3d9a13d5
 def page(title:str, body:str)->str:
     "A standalone HTML page with `body` (already HTML) and a `title` (escaped here)"
-    return ('<!doctype html><html><head><meta charset="utf-8"><title>' + html.escape(title) + '</title></head>'
-            '<body style="font-family:sans-serif;max-width:1100px;margin:auto">' + body + '</body></html>')
+    return ('<!doctype html><html><head><meta charset="utf-8"><title>' + html.escape(title)
+            + '</title></head><body style="font-family:sans-serif;max-width:1100px;margin:auto">'
+            + body + '</body></html>')
 
-def save_dashboards(top:TopActivations, features:list[int], tokenizer, out_dir, model=None, sae:TopKSAE|None=None,
-                    title:str|None=None)->Path:
+# %% ../nbs/08a_dashboards.ipynb #30077802
+def save_dashboards(top:TopActivations, features:list[int], tokenizer, out_dir,
+                    model=None, sae:TopKSAE|None=None, title:str|None=None)->Path:
     "Write `feature_<i>.html` for each feature and an `index.html` linking them into `out_dir`; returns the index path"
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     links = []
     for f in features:
         pg = page(f'{top.site} feature {f}', feature_dashboard(top, f, tokenizer, model, sae))
         atomic_write(out / f'feature_{f}.html', lambda p, pg=pg: Path(p).write_text(pg))
-        links.append(f'<li><a href="feature_{f}.html">feature {f}</a> · max {float(top.values[f, 0]):.3g} · fires on {float(top.frequency[f]):.2%}</li>')
+        vmax, freq = float(top.values[f, 0]), float(top.frequency[f])
+        links.append(f'<li><a href="feature_{f}.html">feature {f}</a> · '
+                     f'max {vmax:.3g} · fires on {freq:.2%}</li>')
     t = title or f'{top.site}: {len(features)} features'
     index = page(t, f'<h2>{html.escape(t)}</h2><ul>{"".join(links)}</ul>')
     atomic_write(out / 'index.html', lambda p: Path(p).write_text(index))
@@ -102,21 +127,28 @@ def save_dashboards(top:TopActivations, features:list[int], tokenizer, out_dir, 
 # %% ../nbs/08a_dashboards.ipynb #08abde0c
 class FeatureBrowser:
     "ipywidgets browser over features: dashboard, prev/next through a list, and the feature's activation on typed text"
-    def __init__(self, model, sae:TopKSAE, top:TopActivations, tokenizer, features:list[int]|None=None,
+    def __init__(self, model, sae:TopKSAE, top:TopActivations, tokenizer,
+                 features:list[int]|None=None,
                  text:str='Then, Mary, John and Tom went to the store. Mary and John gave a ring to'):
         import ipywidgets as W
         self.model, self.sae, self.top, self.tok = model, sae, top, tokenizer
-        self.features = list(features) if features is not None else top.values[:, 0].argsort(descending=True)[:(top.n_active > 0).sum()].tolist()
-        if not self.features: raise ValueError("no features to browse: none fired on the corpus, and no list was given")
+        if features is None:   # every feature that fired, the most active first
+            n_fired = (top.n_active > 0).sum()
+            features = top.values[:, 0].argsort(descending=True)[:n_fired].tolist()
+        self.features = list(features)
+        if not self.features:
+            raise ValueError("no features to browse: none fired on the corpus, and no list was given")
         self.i = 0
-        self.picker = W.Dropdown(options=[(f'feature {f}', f) for f in self.features], description='feature')
+        options = [(f'feature {f}', f) for f in self.features]
+        self.picker = W.Dropdown(options=options, description='feature')
         self.prev, self.next = W.Button(description='◀ prev'), W.Button(description='next ▶')
         self.text = W.Text(value=text, description='text', layout=W.Layout(width='90%'))
         self.dash, self.live = W.HTML(), W.HTML()
         self.picker.observe(lambda ch: self.show(ch['new']), names='value')
         self.prev.on_click(lambda _: self.step(-1)); self.next.on_click(lambda _: self.step(1))
         self.text.observe(lambda ch: self._update_live(), names='value')
-        self.widget = W.VBox([W.HBox([self.prev, self.picker, self.next]), self.dash, self.text, self.live])
+        nav = W.HBox([self.prev, self.picker, self.next])
+        self.widget = W.VBox([nav, self.dash, self.text, self.live])
         self.show(self.features[0])
 
     @property
@@ -124,7 +156,8 @@ class FeatureBrowser:
 
     def show(self, feature:int):
         "Show `feature`'s dashboard and its activation on the text"
-        if feature not in self.features: raise ValueError(f"feature {feature} is not in this browser's list")
+        if feature not in self.features:
+            raise ValueError(f"feature {feature} is not in this browser's list")
         self.i = self.features.index(feature)
         if self.picker.value != feature: self.picker.value = feature
         self.dash.value = feature_dashboard(self.top, feature, self.tok, self.model, self.sae)
@@ -141,7 +174,9 @@ class FeatureBrowser:
         a = feature_acts(self.model, self.sae, self.top.site, ids)[0, :, self.feature]
         return tokens_html(self.tok, ids[0], a, float(self.top.values[self.feature, 0]) or None)
 
-    def _update_live(self): self.live.value = f'<div style="font-family:monospace">{self.activation_html(self.text.value)}</div>'
+    def _update_live(self):
+        live = self.activation_html(self.text.value)
+        self.live.value = f'<div style="font-family:monospace">{live}</div>'
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)

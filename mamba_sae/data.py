@@ -30,8 +30,9 @@ def train_tokenizer(texts:list[str],     # training text
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[EOS],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                  special_tokens=[EOS], initial_alphabet=alphabet)
     tok.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, pad_token=EOS)
 
@@ -50,10 +51,14 @@ class PatchingDataset:
 
     def __post_init__(self):
         n = len(self.clean)
-        if self.clean.shape != self.corrupt.shape: raise ValueError(f"clean {tuple(self.clean.shape)} and corrupt {tuple(self.corrupt.shape)} must have the same shape")
-        if self.clean.dim() != 2: raise ValueError(f"prompts must be [N, L] token ids, got {tuple(self.clean.shape)}")
+        if self.clean.shape != self.corrupt.shape:
+            raise ValueError(f"clean {tuple(self.clean.shape)} "
+                             f"and corrupt {tuple(self.corrupt.shape)} must have the same shape")
+        if self.clean.dim() != 2:
+            raise ValueError(f"prompts must be [N, L] token ids, got {tuple(self.clean.shape)}")
         for k in ('clean_answer', 'corrupt_answer'):
-            if getattr(self, k).shape != (n,): raise ValueError(f"{k} must have shape ({n},), got {tuple(getattr(self, k).shape)}")
+            shape = getattr(self, k).shape
+            if shape != (n,): raise ValueError(f"{k} must have shape ({n},), got {tuple(shape)}")
 
     def __len__(self): return len(self.clean)
 
@@ -61,10 +66,15 @@ class PatchingDataset:
         "A sub-dataset of the rows `i` (a slice, index tensor or list)"
         idx = i if isinstance(i, slice) else torch.as_tensor(i).reshape(-1)
         pick = lambda lst: lst[i] if isinstance(i, slice) else [lst[j] for j in idx.tolist()]
-        return PatchingDataset(self.clean[idx], self.corrupt[idx], self.clean_answer[idx], self.corrupt_answer[idx],
-                               pick(self.clean_prompts), pick(self.corrupt_prompts), {k: v[idx] for k, v in self.slots.items()}, self.task)
+        slots = {k: v[idx] for k, v in self.slots.items()}
+        return PatchingDataset(self.clean[idx], self.corrupt[idx],
+                               self.clean_answer[idx], self.corrupt_answer[idx],
+                               pick(self.clean_prompts), pick(self.corrupt_prompts),
+                               slots, self.task)
 
-    def __repr__(self): return f"PatchingDataset({self.task!r}, n={len(self)}, seq_len={self.clean.shape[1]}, slots={list(self.slots)})"
+    def __repr__(self):
+        return (f"PatchingDataset({self.task!r}, n={len(self)}, seq_len={self.clean.shape[1]}, "
+                f"slots={list(self.slots)})")
 
 # %% ../nbs/02_data.ipynb #6f060c6c
 def _tokenize_all(tokenizer, prompts:list[str])->torch.Tensor:
@@ -72,10 +82,13 @@ def _tokenize_all(tokenizer, prompts:list[str])->torch.Tensor:
     lens = {len(x) for x in ids}
     if len(lens) > 1:
         short, long = min(zip(map(len, ids), prompts)), max(zip(map(len, ids), prompts))
-        raise ValueError(f"prompts tokenize to different lengths ({sorted(lens)}), e.g. {short[1]!r} ({short[0]} tokens) and "
-                         f"{long[1]!r} ({long[0]} tokens): use single-token fillers or one template per dataset")
+        raise ValueError(f"prompts tokenize to different lengths ({sorted(lens)}), "
+                         f"e.g. {short[1]!r} ({short[0]} tokens) and "
+                         f"{long[1]!r} ({long[0]} tokens): "
+                         "use single-token fillers or one template per dataset")
     return torch.tensor(ids, dtype=torch.long)
 
+# %% ../nbs/02_data.ipynb #260ea811
 def single_token_ids(tokenizer, words:list[str], prefix:str=' ')->dict:
     "`{word: token id}` for the words that are a single token after `prefix` (a leading space by default)"
     out = {}
@@ -85,16 +98,19 @@ def single_token_ids(tokenizer, words:list[str], prefix:str=' ')->dict:
     return out
 
 # %% ../nbs/02_data.ipynb #ee7e64e8
-IOI_FORMATS = ['ABC AB C/ABD AB D', 'CAB AB C/DAB AB D', 'ACB AB C/ADB AB D', 'ABC AB C/ABC AC B', 'ABC AC B/ABC BC A']
-IOI_TEMPLATES = ["Then, [N1], [N2] and [N3] went to the [PLACE]. [P1] and [P2] gave a [OBJECT] to",
-                 "Afterwards, [N1], [N2] and [N3] went to the [PLACE]. [P1] and [P2] gave a [OBJECT] to",
-                 "When [N1], [N2] and [N3] arrived at the [PLACE], [P1] and [P2] gave a [OBJECT] to"]
+IOI_FORMATS = ['ABC AB C/ABD AB D', 'CAB AB C/DAB AB D', 'ACB AB C/ADB AB D', 'ABC AB C/ABC AC B',
+               'ABC AC B/ABC BC A']
+IOI_TEMPLATES = [
+    "Then, [N1], [N2] and [N3] went to the [PLACE]. [P1] and [P2] gave a [OBJECT] to",
+    "Afterwards, [N1], [N2] and [N3] went to the [PLACE]. [P1] and [P2] gave a [OBJECT] to",
+    "When [N1], [N2] and [N3] arrived at the [PLACE], [P1] and [P2] gave a [OBJECT] to"]
 ABBA_TEMPLATES = ["When [IO] and [S1] went to the [PLACE], [S2] gave a [OBJECT] to",
                   "Then, [IO] and [S1] had a long day at the [PLACE]. [S2] gave a [OBJECT] to"]
-IOI_NAMES = ['Mary', 'John', 'Tom', 'James', 'Dan', 'Sid', 'Martin', 'Amy', 'Paul', 'Kate', 'Anna', 'Lisa', 'Sarah',
-             'Mark', 'Jack', 'Emma', 'Laura', 'Adam', 'Ben', 'Sam', 'Alex', 'Eric', 'Rose', 'Grace', 'Lucy', 'Jane',
-             'Peter', 'David', 'Michael', 'Robert', 'Steve', 'Joe', 'Nick', 'Tim', 'Chris', 'Ryan', 'Kevin', 'Brian',
-             'Jessica', 'Rachel', 'Karen', 'Helen', 'Alice', 'Claire', 'Henry', 'Charles', 'George', 'Frank']
+IOI_NAMES = ['Mary', 'John', 'Tom', 'James', 'Dan', 'Sid', 'Martin', 'Amy', 'Paul', 'Kate', 'Anna',
+             'Lisa', 'Sarah', 'Mark', 'Jack', 'Emma', 'Laura', 'Adam', 'Ben', 'Sam', 'Alex', 'Eric',
+             'Rose', 'Grace', 'Lucy', 'Jane', 'Peter', 'David', 'Michael', 'Robert', 'Steve', 'Joe',
+             'Nick', 'Tim', 'Chris', 'Ryan', 'Kevin', 'Brian', 'Jessica', 'Rachel', 'Karen',
+             'Helen', 'Alice', 'Claire', 'Henry', 'Charles', 'George', 'Frank']
 IOI_PLACES = ['store', 'garden', 'restaurant', 'school', 'hospital', 'office', 'house', 'station']
 IOI_OBJECTS = ['ring', 'kiss', 'bone', 'basketball', 'computer', 'necklace', 'drink', 'snack']
 
@@ -105,10 +121,12 @@ def _parse_ioi_format(fmt:str):
         parts = [p.split() for p in fmt.split('/')]
         (c1, c2, ca), (k1, k2, ka) = parts
         assert len(c1) == len(k1) == 3 and len(c2) == len(k2) == 2 and len(ca) == len(ka) == 1
-        assert ca not in c2 and ka not in k2 and set(c2) <= set(c1) and ca in c1 and set(k2) <= set(k1) and ka in k1
+        assert ca not in c2 and ka not in k2
+        assert set(c2) <= set(c1) and ca in c1 and set(k2) <= set(k1) and ka in k1
     except (ValueError, AssertionError):
-        raise ValueError(f"bad IOI format {fmt!r}: expected 'XYZ XY Z/XYW XY W' (3 first-mention names, the 2 repeated, "
-                         f"then the answer: the name not repeated), e.g. {IOI_FORMATS[0]!r}") from None
+        raise ValueError(f"bad IOI format {fmt!r}: expected 'XYZ XY Z/XYW XY W' "
+                         "(3 first-mention names, the 2 repeated, then the answer: "
+                         f"the name not repeated), e.g. {IOI_FORMATS[0]!r}") from None
     return (c1, c2, ca), (k1, k2, ka)
 
 # %% ../nbs/02_data.ipynb #e8b99fd7
@@ -116,42 +134,52 @@ def _ioi_vocab(tokenizer, names, places, objects, need_names):
     nm = single_token_ids(tokenizer, names)
     nm = {w: i for w, i in nm.items() if not any(o != w and o.startswith(w) for o in nm)}
     pl, ob = single_token_ids(tokenizer, places), single_token_ids(tokenizer, objects)
-    for what, got, need, allw in (('names', nm, need_names, names), ('places', pl, 1, places), ('objects', ob, 1, objects)):
+    for what, got, need, allw in (('names', nm, need_names, names), ('places', pl, 1, places),
+                                  ('objects', ob, 1, objects)):
         if len(got) < need:
-            raise ValueError(f"only {len(got)} of {len(allw)} {what} are single tokens for this tokenizer ({sorted(got)}); "
+            raise ValueError(f"only {len(got)} of {len(allw)} {what} are single tokens "
+                             f"for this tokenizer ({sorted(got)}); "
                              f"need at least {need}: pass {what}= with words the tokenizer has")
     return nm, pl, ob
 
+# %% ../nbs/02_data.ipynb #44690f8b
 def fill_template(template:str, **kw)->str:
     for k, v in kw.items(): template = template.replace(f'[{k}]', v)
     return template
 
+# %% ../nbs/02_data.ipynb #c83316d7
 def _slot_positions(tokenizer, template:str, slots:list[str], filler:str)->dict:
     "Token position of each `[SLOT]` in a template whose fillers are all single tokens (`filler` is one)"
+    fillers = {k: filler for k in ['N1', 'N2', 'N3', 'P1', 'P2', 'IO', 'S1', 'S2', 'PLACE', 'OBJECT']}
     pos = {}
     for s in slots:
-        before = fill_template(template[:template.index(f'[{s}]')], **{k: filler for k in ['N1', 'N2', 'N3', 'P1', 'P2', 'IO', 'S1', 'S2', 'PLACE', 'OBJECT']})
+        before = fill_template(template[:template.index(f'[{s}]')], **fillers)
         pos[s] = len(tokenizer(before + filler, add_special_tokens=False)['input_ids']) - 1
     return pos
 
 # %% ../nbs/02_data.ipynb #02a2c2d9
-def ioi_dataset(tokenizer, n:int=200, # number of prompt pairs
-                seed:int=0,
-                formats:list[str]|None=None, # IOI_FORMATS entries, 'ABBA' or 'BABA'; default all of IOI_FORMATS
-                template:int|str=0,          # index into IOI_TEMPLATES / ABBA_TEMPLATES, or a template string
-                swap:bool=False,             # also add every pair with clean and corrupt exchanged (2n prompts)
-                names=IOI_NAMES, places=IOI_PLACES, objects=IOI_OBJECTS)->PatchingDataset:
+def ioi_dataset(
+    tokenizer, n:int=200, # number of prompt pairs
+    seed:int=0,
+    formats:list[str]|None=None, # IOI_FORMATS entries, 'ABBA' or 'BABA'; default all of IOI_FORMATS
+    template:int|str=0,          # index into IOI_TEMPLATES / ABBA_TEMPLATES, or a template string
+    swap:bool=False,             # also add every pair with clean and corrupt exchanged (2n prompts)
+    names=IOI_NAMES, places=IOI_PLACES, objects=IOI_OBJECTS)->PatchingDataset:
     "IOI prompt pairs, cycling through `formats`; answers are read at the last position"
     formats = list(formats or IOI_FORMATS)
     two = [f for f in formats if f in ('ABBA', 'BABA')]
-    if two and len(two) != len(formats): raise ValueError("mix of two-name (ABBA/BABA) and three-name formats: make one dataset per kind")
+    if two and len(two) != len(formats):
+        raise ValueError("mix of two-name (ABBA/BABA) and three-name formats: "
+                         "make one dataset per kind")
     templates = ABBA_TEMPLATES if two else IOI_TEMPLATES
     tpl = templates[template] if isinstance(template, int) else template
     nm, pl, ob = _ioi_vocab(tokenizer, names, places, objects, need_names=3 if two else 4)
     name_list = sorted(nm)
     per_fmt = -(-n // len(formats))
     avail = len(pl) * len(ob) * (len(name_list) ** 3 if two else len(name_list) ** 4)
-    if per_fmt > avail // 2: raise ValueError(f"n={n} needs {per_fmt} distinct prompts per format but this tokenizer's vocabulary allows about {avail}")
+    if per_fmt > avail // 2:
+        raise ValueError(f"n={n} needs {per_fmt} distinct prompts per format "
+                         f"but this tokenizer's vocabulary allows about {avail}")
     rng, seen, rows = random.Random(seed), set(), []
     while len(rows) < n:
         fmt = formats[len(rows) % len(formats)]
@@ -166,7 +194,8 @@ def ioi_dataset(tokenizer, n:int=200, # number of prompt pairs
             (c1, c2, ca), (k1, k2, ka) = _parse_ioi_format(fmt)
             letters = sorted(set(c1 + c2 + ca + k1 + k2 + ka))
             who = dict(zip(letters, rng.sample(name_list, len(letters))))
-            mk = lambda f, p: fill_template(tpl, N1=who[f[0]], N2=who[f[1]], N3=who[f[2]], P1=who[p[0]], P2=who[p[1]], PLACE=place, OBJECT=obj)
+            mk = lambda f, p: fill_template(tpl, N1=who[f[0]], N2=who[f[1]], N3=who[f[2]],
+                                            P1=who[p[0]], P2=who[p[1]], PLACE=place, OBJECT=obj)
             clean, corrupt = mk(c1, c2), mk(k1, k2)
             key, ans = (fmt, clean, corrupt), (who[ca], who[ka])
         if key in seen: continue
@@ -175,13 +204,15 @@ def ioi_dataset(tokenizer, n:int=200, # number of prompt pairs
     if swap: rows += [(k, c, ka, ca) for c, k, ca, ka in rows]
     cp, kp = [r[0] for r in rows], [r[1] for r in rows]
     clean_ids, corrupt_ids = _tokenize_all(tokenizer, cp), _tokenize_all(tokenizer, kp)
-    if clean_ids.shape != corrupt_ids.shape: raise ValueError("clean and corrupt prompts tokenize to different lengths")
+    if clean_ids.shape != corrupt_ids.shape:
+        raise ValueError("clean and corrupt prompts tokenize to different lengths")
     slot_names = ['IO', 'S1', 'S2'] if two else ['N1', 'N2', 'N3', 'P1', 'P2']
     N, L = clean_ids.shape
-    slots = {k: torch.full((N,), v) for k, v in _slot_positions(tokenizer, tpl, slot_names, filler=name_list[0]).items()}
+    positions = _slot_positions(tokenizer, tpl, slot_names, filler=name_list[0])
+    slots = {k: torch.full((N,), v) for k, v in positions.items()}
     slots['END'] = torch.full((N,), L - 1)
-    return PatchingDataset(clean_ids, corrupt_ids, torch.tensor([r[2] for r in rows]), torch.tensor([r[3] for r in rows]),
-                           cp, kp, slots, task='ioi')
+    clean_ans, corrupt_ans = torch.tensor([r[2] for r in rows]), torch.tensor([r[3] for r in rows])
+    return PatchingDataset(clean_ids, corrupt_ids, clean_ans, corrupt_ans, cp, kp, slots, task='ioi')
 
 # %% ../nbs/02_data.ipynb #466195bc
 def word_token_ids(tokenizer)->list[int]:
@@ -189,12 +220,16 @@ def word_token_ids(tokenizer)->list[int]:
     out = []
     for tok_str, i in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1]):
         s = tokenizer.decode([i])
-        if len(s) > 2 and s[0] == ' ' and s[1:].isalpha() and tokenizer(s, add_special_tokens=False)['input_ids'] == [i]: out.append(i)
+        is_word = len(s) > 2 and s[0] == ' ' and s[1:].isalpha()
+        if is_word and tokenizer(s, add_special_tokens=False)['input_ids'] == [i]: out.append(i)
     return out
 
+# %% ../nbs/02_data.ipynb #d0812cac
 def _pool(tokenizer, vocab, need, what):
     pool = list(vocab) if vocab is not None else word_token_ids(tokenizer)
-    if len(pool) < need: raise ValueError(f"{what} needs {need} distinct tokens, but only {len(pool)} usable tokens exist; pass vocab=")
+    if len(pool) < need:
+        raise ValueError(f"{what} needs {need} distinct tokens, "
+                         f"but only {len(pool)} usable tokens exist; pass vocab=")
     return pool
 
 def _decode_all(tokenizer, ids): return [tokenizer.decode(r) for r in ids.tolist()]
@@ -209,13 +244,15 @@ def copy_dataset(tokenizer, n:int=200, seed:int=0,
     rng, clean, corrupt, ca, ka = random.Random(seed), [], [], [], []
     for _ in range(n):
         *seq, other = rng.sample(pool, seq_len + 1)
-        clean.append(seq * repeats + seq[:-1]); corrupt.append((seq[:-1] + [other]) * repeats + seq[:-1])
+        clean.append(seq * repeats + seq[:-1])
+        corrupt.append((seq[:-1] + [other]) * repeats + seq[:-1])
         ca.append(seq[-1]); ka.append(other)
     clean, corrupt = torch.tensor(clean), torch.tensor(corrupt)
     slots = {f'last_{r}': torch.full((n,), (r + 1) * seq_len - 1) for r in range(repeats)}
     slots['END'] = torch.full((n,), clean.shape[1] - 1)
-    return PatchingDataset(clean, corrupt, torch.tensor(ca), torch.tensor(ka), _decode_all(tokenizer, clean),
-                           _decode_all(tokenizer, corrupt), slots, task='copy')
+    clean_text, corrupt_text = _decode_all(tokenizer, clean), _decode_all(tokenizer, corrupt)
+    return PatchingDataset(clean, corrupt, torch.tensor(ca), torch.tensor(ka),
+                           clean_text, corrupt_text, slots, task='copy')
 
 # %% ../nbs/02_data.ipynb #a5d48c9d
 def induction_dataset(tokenizer, n:int=200, seed:int=0,
@@ -230,11 +267,14 @@ def induction_dataset(tokenizer, n:int=200, seed:int=0,
         a, b, b2, filler = toks[0], toks[1], toks[2], toks[3:]
         p = rng.randrange(0, seq_len - 3)     # position of the first A; A B fits before the last token
         seq = filler[:p] + [a, b] + filler[p:seq_len - 3] + [a]
-        clean.append(seq); corrupt.append(seq[:p + 1] + [b2] + seq[p + 2:]); ca.append(b); ka.append(b2); pa.append(p)
+        clean.append(seq); corrupt.append(seq[:p + 1] + [b2] + seq[p + 2:])
+        ca.append(b); ka.append(b2); pa.append(p)
     clean, corrupt = torch.tensor(clean), torch.tensor(corrupt)
     pa = torch.tensor(pa)
-    return PatchingDataset(clean, corrupt, torch.tensor(ca), torch.tensor(ka), _decode_all(tokenizer, clean), _decode_all(tokenizer, corrupt),
-                           {'A1': pa, 'B1': pa + 1, 'END': torch.full((n,), seq_len - 1)}, task='induction')
+    clean_text, corrupt_text = _decode_all(tokenizer, clean), _decode_all(tokenizer, corrupt)
+    slots = {'A1': pa, 'B1': pa + 1, 'END': torch.full((n,), seq_len - 1)}
+    return PatchingDataset(clean, corrupt, torch.tensor(ca), torch.tensor(ka),
+                           clean_text, corrupt_text, slots, task='induction')
 
 # %% ../nbs/02_data.ipynb #7c820abb
 TASKS = dict(ioi=ioi_dataset, copy=copy_dataset, induction=induction_dataset)
@@ -253,12 +293,14 @@ def logit_diff(logits:torch.Tensor, # [N, L, V] logits (read at the last positio
     r = torch.arange(len(last), device=last.device)
     return last[r, ds.clean_answer.to(last.device)] - last[r, ds.corrupt_answer.to(last.device)]
 
+# %% ../nbs/02_data.ipynb #c02575fa
 def accuracy(logits:torch.Tensor, ds:PatchingDataset, corrupt:bool=False)->float:
     "Share of prompts whose top prediction at the last position is the (clean, or corrupt) answer"
     last = logits[:, -1] if logits.dim() == 3 else logits
     ans = (ds.corrupt_answer if corrupt else ds.clean_answer).to(last.device)
     return (last.argmax(-1) == ans).float().mean().item()
 
+# %% ../nbs/02_data.ipynb #7c7830fa
 def _ld(x, ds): return x if x.dim() == 1 else logit_diff(x, ds)
 
 def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit differences [N]
@@ -266,24 +308,28 @@ def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit d
     "Normalized logit difference: 1 = behaves like the clean run, 0 = like the corrupt run (batch mean)"
     p, c, k = _ld(patched, ds), _ld(clean, ds), _ld(corrupt, ds)
     rng = (c - k).abs()
-    nld = torch.where(rng > 0, (p - k) / rng.clamp_min(torch.finfo(rng.dtype).tiny), torch.ones_like(p))
+    tiny = torch.finfo(rng.dtype).tiny
+    nld = torch.where(rng > 0, (p - k) / rng.clamp_min(tiny), torch.ones_like(p))
     return nld.mean().item() if reduce else nld
 
 # %% ../nbs/02_data.ipynb #830bfad0
 def special_token_ids(tokenizer)->list[int]:
     "The ids of the tokenizer's BOS, EOS and pad tokens (none without a tokenizer)"
     if tokenizer is None: return []
-    return sorted({i for i in (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None})
+    ids = (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id)
+    return sorted({i for i in ids if i is not None})
 
 # %% ../nbs/02_data.ipynb #2f9dd068
 def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
-    "Documents of a local file/directory (.txt: one document per file, .jsonl: one per line), a list of them, or a hub dataset"
+    ("Documents of a local file/directory (.txt: one document per file, .jsonl: one per line), "
+     "a list of them, or a hub dataset")
     if isinstance(source, (list, tuple)):
         for s in source: yield from _documents(s, text_field, split)
         return
     p = Path(source)
     if p.exists():
-        files = sorted(f for f in p.rglob('*') if f.suffix in ('.txt', '.jsonl')) if p.is_dir() else [p]
+        if p.is_dir(): files = sorted(f for f in p.rglob('*') if f.suffix in ('.txt', '.jsonl'))
+        else: files = [p]
         if not files: raise ValueError(f"{source} holds no .txt or .jsonl files")
         for f in files:
             if f.suffix == '.jsonl':
@@ -292,15 +338,19 @@ def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
             else: yield f.read_text()
         return
     try: from datasets import load_dataset
-    except ImportError: raise ValueError(f"{source!r} is not a local path, and reading a hub dataset needs `pip install datasets`") from None
+    except ImportError:
+        raise ValueError(f"{source!r} is not a local path, "
+                         "and reading a hub dataset needs `pip install datasets`") from None
     for row in load_dataset(str(source), split=split, streaming=True): yield row[text_field]
 
-def text_corpus(source,             # a .txt/.jsonl file, a directory of them, a list of those, or a hub dataset name
-                tokenizer,
-                seq_len:int=128,    # tokens per chunk
-                batch_size:int|None=None, # yield [batch_size, seq_len] batches instead of [seq_len] chunks
-                max_chunks:int|None=None,
-                text_field:str='text', split:str='train')->Iterator[torch.Tensor]:
+# %% ../nbs/02_data.ipynb #0fafb0bd
+def text_corpus(
+    source,             # a .txt/.jsonl file, a directory of them, a list of those, or a hub dataset name
+    tokenizer,
+    seq_len:int=128,    # tokens per chunk
+    batch_size:int|None=None, # yield [batch_size, seq_len] batches instead of [seq_len] chunks
+    max_chunks:int|None=None,
+    text_field:str='text', split:str='train')->Iterator[torch.Tensor]:
     "Stream documents into fixed-length token chunks, documents separated by EOS"
     eos = tokenizer.eos_token_id
     if eos is None: raise ValueError("the tokenizer has no eos_token_id to separate documents")

@@ -26,67 +26,88 @@ __all__ = ['run_demo']
 def _figure(fig, path:Path)->str:
     "Save a matplotlib figure to `path` (atomically, then closed) and return the same PNG as a data URI"
     import matplotlib.pyplot as plt
-    atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=110, bbox_inches='tight')); plt.close(fig)
+    atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=110, bbox_inches='tight'))
+    plt.close(fig)
     return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
 
+# %% ../nbs/09a_demo.ipynb #6fe5ef3b
 def _table(rows:list[dict], cols:list[str])->str:
     fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else '–' if v is None else html.escape(str(v))
     head = ''.join(f'<th>{html.escape(c)}</th>' for c in cols)
     body = ''.join('<tr>' + ''.join(f'<td>{fmt(r[c])}</td>' for c in cols) + '</tr>' for r in rows)
     return f'<table><tr>{head}</tr>{body}</table>'
 
+# %% ../nbs/09a_demo.ipynb #250abf0a
 _REPORT_CSS = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:0 16px;color:#222}"
-               "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-               "img{max-width:100%}h2{border-bottom:1px solid #ddd;margin-top:32px}.note{color:#666}")
+               "table{border-collapse:collapse;margin:8px 0}"
+               "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+               "img{max-width:100%}"
+               "h2{border-bottom:1px solid #ddd;margin-top:32px}"
+               ".note{color:#666}")
 
 def _page(title:str, sections:list, seconds:float)->str:
     "The report page: a heading per (heading, html) section"
     body = ''.join(f'<h2>{html.escape(h)}</h2>{b}' for h, b in sections)
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>mamba-sae demo: {html.escape(title)}</title>'
-            f'<style>{_REPORT_CSS}</style></head><body><h1>mamba-sae: the IOI circuit of {html.escape(title)}</h1>'
-            f'<p class="note">Written by <code>mamba-sae demo</code> in {seconds:.0f} s.</p>{body}</body></html>')
+    return ('<!doctype html><html><head><meta charset="utf-8">'
+            f'<title>mamba-sae demo: {html.escape(title)}</title><style>{_REPORT_CSS}</style>'
+            f'</head><body><h1>mamba-sae: the IOI circuit of {html.escape(title)}</h1>'
+            f'<p class="note">Written by <code>mamba-sae demo</code> in {seconds:.0f} s.</p>'
+            f'{body}</body></html>')
 
 # %% ../nbs/09a_demo.ipynb #271b9b2d
 def _task_section(model, tok, ds)->tuple[dict, str]:
     "The task's numbers (accuracy, logit differences) and its report section"
     with torch.no_grad(): lc, lk = model(ds.clean), model(ds.corrupt)
-    t = dict(prompts=len(ds), example=ds.clean_prompts[0], answer=tok.decode([int(ds.clean_answer[0])]),
-             accuracy=accuracy(lc, ds), clean_ld=logit_diff(lc, ds).mean().item(), corrupt_ld=logit_diff(lk, ds).mean().item())
-    return t, (f"<p>IOI, {len(ds)} clean/corrupt prompt pairs (five three-name formats), e.g. <code>{html.escape(t['example'])}</code>"
-               f" → <code>{html.escape(t['answer'])}</code>. Accuracy {t['accuracy']:.1%}, mean logit difference clean "
+    t = dict(prompts=len(ds), example=ds.clean_prompts[0],
+             answer=tok.decode([int(ds.clean_answer[0])]), accuracy=accuracy(lc, ds),
+             clean_ld=logit_diff(lc, ds).mean().item(), corrupt_ld=logit_diff(lk, ds).mean().item())
+    return t, (f"<p>IOI, {len(ds)} clean/corrupt prompt pairs (five three-name formats), "
+               f"e.g. <code>{html.escape(t['example'])}</code> → "
+               f"<code>{html.escape(t['answer'])}</code>. "
+               f"Accuracy {t['accuracy']:.1%}, mean logit difference clean "
                f"{t['clean_ld']:.2f}, corrupt {t['corrupt_ld']:.2f}.</p>")
 
+# %% ../nbs/09a_demo.ipynb #c748d1b3
 def _empty_note(c, n_layer:int, searched:list)->str:
     "What the empty set's value says: the error terms (and the layers left out) carry it by themselves"
     if c.empty is None: return ''
     left = sorted(set(range(n_layer)) - {layer_of(s) for s in searched})
     out = f" and the layers left out of the search ({', '.join(map(str, left))})" if left else ''
-    return f" With none of the candidates kept, the model still keeps {c.empty:.3f}: what the SAE error terms{out} carry by themselves."
+    return (f" With none of the candidates kept, the model still keeps {c.empty:.3f}: "
+            f"what the SAE error terms{out} carry by themselves.")
 
 # %% ../nbs/09a_demo.ipynb #3218e8f8
 def _circuit_section(run, model, saes, fresh, held:float, steps:int, fig:Path)->tuple[str, str]:
     "The attribution and circuit sections of the report"
     from mamba_sae.attribution import plot_attribution
     c, fc, curve = run.circuit, run.faithfulness, run.curve
-    att = (f'<p>Integrated gradients ({steps} steps) on the SAE features at every layer\'s output, summed over prompts; '
-           f'positive = supports the clean answer.</p><img src="data:image/png;base64,{base64.b64encode((fig / "attribution.png").read_bytes()).decode()}">')
-    mono = f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone'] else " The curve is monotone on this grid."
+    png = lambda name: base64.b64encode((fig / name).read_bytes()).decode()
+    att = (f'<p>Integrated gradients ({steps} steps) on the SAE features at every layer\'s output, '
+           'summed over prompts; positive = supports the clean answer.</p>'
+           f'<img src="data:image/png;base64,{png("attribution.png")}">')
+    mono = (f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone']
+            else " The curve is monotone on this grid.")
     notes = mono + _empty_note(c, model.cfg.n_layer, run.ranking.sites)
-    cir = (f'<p><b>{c.n_features} features</b> of {c.n_candidates} candidates keep a normalized logit difference of '
-           f'{c.achieved:.3f} (target {c.target}), found in {c.evaluations} patched runs. On IOI prompts drawn with a fresh seed the same '
-           f'features keep {held:.3f}. Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.{notes}</p>'
-           f'<img src="data:image/png;base64,{base64.b64encode((fig / "faithfulness.png").read_bytes()).decode()}">')
+    cir = (f'<p><b>{c.n_features} features</b> of {c.n_candidates} candidates keep a '
+           f'normalized logit difference of {c.achieved:.3f} (target {c.target}), '
+           f'found in {c.evaluations} patched runs. '
+           f'On IOI prompts drawn with a fresh seed the same features keep {held:.3f}. '
+           f'Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.'
+           f'{notes}</p><img src="data:image/png;base64,{png("faithfulness.png")}">')
     return att, cir
 
 # %% ../nbs/09a_demo.ipynb #20d25abe
 def _ablation_section(model, saes, in_saes, ds, target, steps, out:Path)->tuple[list, str]:
     "The method's ablation table (written to ablation.md) and its report section"
-    table = ablation_study(model, {'output': saes, **({'input': in_saes} if in_saes else {})}, ds, target, steps, progress=False)
+    site_sets = {'output': saes, **({'input': in_saes} if in_saes else {})}
+    table = ablation_study(model, site_sets, ds, target, steps, progress=False)
     atomic_write(out / 'ablation.md', lambda p: Path(p).write_text(table.to_markdown() + '\n'))
     rows = [{k: v for k, v in r.items() if k != 'circuit'} for r in table]
-    return rows, ('<p>Smallest sets reaching the target when one choice of the method changes; <i>empty set</i>: the value with '
-                  'no candidate kept.</p>' + _table(table, list(table.cols)))
+    note = ('<p>Smallest sets reaching the target when one choice of the method changes; '
+            '<i>empty set</i>: the value with no candidate kept.</p>')
+    return rows, note + _table(table, list(table.cols))
 
+# %% ../nbs/09a_demo.ipynb #86acb237
 def _dashboards_section(model, saes, tok, text, circuit, n:int, out:Path)->str:
     "Dashboards of the circuit's first `n` features (pages under dashboards/) and their report section"
     shown, blocks = [f for f in circuit.features if isinstance(f, Feature)][:n], []
@@ -96,8 +117,8 @@ def _dashboards_section(model, saes, tok, text, circuit, n:int, out:Path)->str:
         save_dashboards(top, fs, tok, out / 'dashboards' / s, model, saes[s])
         blocks += [f'<p><a href="dashboards/{s}/feature_{j}.html">{s} feature {j}</a></p>'
                    + feature_dashboard(top, j, tok, model, saes[s], n_examples=5) for j in fs]
-    return (f'<p>Top activations over {text.numel():,} tokens of text; tokens coloured by the feature\'s activation.</p>'
-            + ''.join(blocks))
+    return (f'<p>Top activations over {text.numel():,} tokens of text; '
+            'tokens coloured by the feature\'s activation.</p>' + ''.join(blocks))
 
 # %% ../nbs/09a_demo.ipynb #07d99e01
 def _copy_section(model, saes, tok, out:Path)->tuple[dict, str]:
@@ -105,13 +126,19 @@ def _copy_section(model, saes, tok, out:Path)->tuple[dict, str]:
     scores, rep = copy_report(model, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
     fig = plot_copy_features(model, saes, scores, tok)
-    ex = lambda r: (f"#{r['duplicate'][0]['feature']}: " + ' '.join(r['duplicate'][0]['tokens'][:6])) if r['duplicate'] else '-'
-    rows = [dict(site=s, **{k: r['counts'][k] for k in ('duplicate', 'once', 'neither')}, example=ex(r)) for s, r in rep.items()]
-    return rep, ('<p>Features that fire on a token\'s later occurrences ("duplicate") or only its first ("once"), '
-                 'probed with "Lately, X, X, …" and repeated random tokens.</p>'
-                 + _table(rows, ['site', 'duplicate', 'once', 'neither', 'example'])
-                 + f'<img src="{_figure(fig, out / "figures" / "repeat_patterns.png")}">')
+    def example(r):
+        if not r['duplicate']: return '-'
+        d = r['duplicate'][0]
+        return f"#{d['feature']}: " + ' '.join(d['tokens'][:6])
+    counts = lambda r: {k: r['counts'][k] for k in ('duplicate', 'once', 'neither')}
+    rows = [dict(site=s, **counts(r), example=example(r)) for s, r in rep.items()]
+    note = ('<p>Features that fire on a token\'s later occurrences ("duplicate") or only its first '
+            '("once"), probed with "Lately, X, X, …" and repeated random tokens.</p>')
+    table = _table(rows, ['site', 'duplicate', 'once', 'neither', 'example'])
+    img = _figure(fig, out / 'figures' / 'repeat_patterns.png')
+    return rep, note + table + f'<img src="{img}">'
 
+# %% ../nbs/09a_demo.ipynb #fde67b55
 def _movement_section(model, ds, out:Path)->tuple[list, str]:
     "Token movement blocked per layer (all flow, and names → last position) and its report section"
     import matplotlib.pyplot as plt
@@ -120,25 +147,32 @@ def _movement_section(model, ds, out:Path)->tuple[list, str]:
     L = torch.arange(model.cfg.n_layer)
     ax.bar(L - .2, tm[0]['per_layer'], .4, label='all flow in the layer')
     ax.bar(L + .2, tm[1]['per_layer'], .4, label='names → last position')
-    ax.set(xlabel='layer blocked', ylabel='normalized logit diff', xticks=L.tolist()); ax.axhline(1, color='k', lw=.5, ls=':')
+    ax.set(xlabel='layer blocked', ylabel='normalized logit diff', xticks=L.tolist())
+    ax.axhline(1, color='k', lw=.5, ls=':')
     ax.legend(fontsize=8); fig.tight_layout()
-    return [t['per_layer'].tolist() for t in tm], ('<p>IOI with the movement of information between positions blocked in one '
-            f'layer at a time.</p><img src="{_figure(fig, out / "figures" / "token_movement.png")}">')
+    per_layer = [t['per_layer'].tolist() for t in tm]
+    img = _figure(fig, out / 'figures' / 'token_movement.png')
+    return per_layer, ('<p>IOI with the movement of information between positions blocked in one '
+                       f'layer at a time.</p><img src="{img}">')
 
 # %% ../nbs/09a_demo.ipynb #60f5c0f2
 def _demo_inputs(model_name, saes_dir, input_saes_dir, corpus, tokens, device):
     "(model, tokenizer, output SAEs, input SAEs or None, text tokens) of the demo's arguments"
     if model_name != 'tiny' and not saes_dir:
-        raise ValueError(f"{model_name}: pass saes_dir, a folder of output-site SAEs (train them with mamba-sae train-saes --sites output)")
+        raise ValueError(f"{model_name}: pass saes_dir, a folder of output-site SAEs "
+                         "(train them with mamba-sae train-saes --sites output)")
     model, tok, saes = load_model_and_saes(model_name, saes_dir and str(saes_dir), device=device)
     if input_saes_dir: in_saes = load_saes(input_saes_dir, device=device)
     else: in_saes = load_tiny_saes('input', device=device) if model_name == 'tiny' else None
     return model, tok, saes, in_saes, text_tokens(model_name, tok, corpus, tokens)
 
-def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folders (output sites) for a model other than 'tiny'
-             input_saes_dir:str|None=None,  # input-site SAEs, for the ablation table's input row
-             corpus:str|None=None,          # text corpus for top activations (a model other than 'tiny')
-             n:int=100, seed:int=0, target:float=0.8, steps:int=10, tokens:int=65536, n_dashboards:int=8,
+# %% ../nbs/09a_demo.ipynb #b9aa8a7f
+def run_demo(out_dir, model_name:str='tiny',
+             saes_dir:str|None=None,      # SAE folders (output sites) for a model other than 'tiny'
+             input_saes_dir:str|None=None, # input-site SAEs, for the ablation table's input row
+             corpus:str|None=None,        # text corpus for top activations (a model other than 'tiny')
+             n:int=100, seed:int=0, target:float=0.8, steps:int=10,
+             tokens:int=65536, n_dashboards:int=8,
              device='auto', # where the model and SAEs run (see `resolve_device`)
              progress:bool=True)->dict:
     "Run the method end to end and write report.html, circuit.json, figures/ and dashboards/ to `out_dir`"
@@ -146,19 +180,33 @@ def run_demo(out_dir, model_name:str='tiny', saes_dir:str|None=None, # SAE folde
     from tqdm.auto import tqdm
     out, t0, times, sec = Path(out_dir), time.time(), {}, []
     bar = tqdm(total=6, desc='demo', disable=not progress)
-    def done(name): times[name] = round(time.time() - t0 - sum(times.values()), 1); bar.update(); bar.set_postfix_str(name)
-    model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus, tokens, resolve_device(device))
+    def done(name):
+        times[name] = round(time.time() - t0 - sum(times.values()), 1)
+        bar.update(); bar.set_postfix_str(name)
+    model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,
+                                                   tokens, resolve_device(device))
     ds, fresh = ioi_dataset(tok, n, seed=seed), ioi_dataset(tok, n, seed=seed + 1)
-    task, html_ = _task_section(model, tok, ds); sec.append(('The task', html_)); done('task')
+    task, html_ = _task_section(model, tok, ds)
+    sec.append(('The task', html_)); done('task')
     run = run_method(model, saes, ds, target, steps=steps, progress=False)
     held = evaluate_set(model, saes, fresh, run.circuit.features, sites=run.ranking.sites)
-    res = run.save(out, [tok.decode([t]) for t in ds.clean[0]], figures=out / 'figures', model=model_name, task='ioi', seed=seed, held_out=held)
-    sec += zip(('Attribution', 'The circuit'), _circuit_section(run, model, saes, fresh, held, steps, out / 'figures')); done('circuit')
-    rows, html_ = _ablation_section(model, saes, in_saes, ds, target, steps, out); sec.append(('The ablation table', html_)); done('ablation')
-    sec.append(("The circuit's top features", _dashboards_section(model, saes, tok, text, run.circuit, n_dashboards, out))); done('dashboards')
-    rep, html_ = _copy_section(model, saes, tok, out); sec.append(('Copy features', html_)); done('copy features')
-    tm, html_ = _movement_section(model, ds, out); sec.append(('Where tokens move', html_)); done('token movement')
+    prompt = [tok.decode([t]) for t in ds.clean[0]]
+    res = run.save(out, prompt, figures=out / 'figures', model=model_name, task='ioi', seed=seed,
+                   held_out=held)
+    att, cir = _circuit_section(run, model, saes, fresh, held, steps, out / 'figures')
+    sec += [('Attribution', att), ('The circuit', cir)]; done('circuit')
+    rows, html_ = _ablation_section(model, saes, in_saes, ds, target, steps, out)
+    sec.append(('The ablation table', html_)); done('ablation')
+    dash = _dashboards_section(model, saes, tok, text, run.circuit, n_dashboards, out)
+    sec.append(("The circuit's top features", dash)); done('dashboards')
+    rep, html_ = _copy_section(model, saes, tok, out)
+    sec.append(('Copy features', html_)); done('copy features')
+    tm, html_ = _movement_section(model, ds, out)
+    sec.append(('Where tokens move', html_)); done('token movement')
     bar.close()
-    sec.append(('Timings', _table([dict(stage=k, seconds=v) for k, v in times.items()], ['stage', 'seconds'])))
-    atomic_write(out / 'report.html', lambda p: Path(p).write_text(_page(model_name, sec, time.time() - t0)))
-    return dict(task=task, circuit=res, ablation=rows, copy=rep, token_movement=tm, seconds=time.time() - t0)
+    timings = [dict(stage=k, seconds=v) for k, v in times.items()]
+    sec.append(('Timings', _table(timings, ['stage', 'seconds'])))
+    write_report = lambda p: Path(p).write_text(_page(model_name, sec, time.time() - t0))
+    atomic_write(out / 'report.html', write_report)
+    return dict(task=task, circuit=res, ablation=rows, copy=rep, token_movement=tm,
+                seconds=time.time() - t0)

@@ -17,47 +17,71 @@ __all__ = ['evaluate_saes']
 # %% ../nbs/05a_evals.ipynb #f6f6762f
 def _ce(logits, tokens):
     "Next-token cross-entropy per position [N, L-1]"
-    return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), tokens[:, 1:].flatten(), reduction='none').view(len(tokens), -1)
+    pred, target = logits[:, :-1].flatten(0, 1).float(), tokens[:, 1:].flatten()
+    return F.cross_entropy(pred, target, reduction='none').view(len(tokens), -1)
 
+# %% ../nbs/05a_evals.ipynb #e4f64f6a
+def _new_acc(sae, dev)->dict:
+    "Running sums of one site's evals"
+    fired = torch.zeros(sae.d_sae, dtype=torch.bool, device=dev)   # latents that fired
+    return dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=fired,
+                clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.)
+
+def _accumulate(acc:dict, model, s:str, sae, v, t, keep, ce_c, lp_c, p:int):
+    "Add one batch of site `s` (clean activation `v`, tokens `t`) to its running sums `acc`"
+    f = sae.encode_dense(v.float())
+    # the SAE's reconstruction at every position: what the spliced runs write
+    r = sae.decode_dense(f).to(v.dtype)
+    x, fk = v[keep].float(), f[keep]
+    acc['sse'] += (r[keep].float() - x).pow(2).sum().item(); acc['sq'] += x.pow(2).sum().item()
+    acc['s1'] = acc['s1'] + x.sum(0); acc['n'] += len(x)
+    acc['l0'] += (fk > 0).sum().item(); acc['fired'] |= (fk > 0).any(0)
+    def splice(v, hook): return torch.where(keep[..., None], r, v)
+    def zero(v, hook): return torch.zeros_like(v)
+    def at_p(v, hook): out = v.clone(); out[:, p] = r[:, p]; return out
+    run = lambda fn: model.run_with_hooks(t, fwd_hooks=[(s, fn)])
+    spliced, zeroed = run(splice), run(zero)
+    ce_s, ce_z, ce_p = _ce(spliced, t), _ce(zeroed, t), _ce(run(at_p), t)
+    acc['clean'] += ce_c.sum().item(); acc['spliced'] += ce_s.sum().item()
+    acc['zero'] += ce_z.sum().item()
+    lp_s = spliced.float().log_softmax(-1)
+    acc['kl'] += (lp_c.exp() * (lp_c - lp_s)).sum().item(); acc['ntok'] += ce_c.numel()
+    # [L-1]: the prediction made at position q is index q
+    acc['pos_delta'] = acc['pos_delta'] + (ce_p - ce_c).sum(0)
+
+# %% ../nbs/05a_evals.ipynb #05cf8e60
+def _site_evals(acc:dict, p:int, n_seq:int, seq_len:int)->dict:
+    "One site's evals from its running sums `acc` (`p`: the splice position)"
+    n, ntok = acc['n'], acc['ntok']
+    var = acc['sq'] - (acc['s1'].pow(2).sum().item() / n)
+    ce_c, ce_s, ce_z = acc['clean'] / ntok, acc['spliced'] / ntok, acc['zero'] / ntok
+    delta = (acc['pos_delta'] / n_seq)[p:]
+    recovered = (ce_z - ce_s) / (ce_z - ce_c) if ce_z != ce_c else float('nan')
+    later = delta[1:].mean().item() if len(delta) > 1 else float('nan')
+    dead = 100 * (1 - acc['fired'].float().mean().item())
+    return dict(fvu=acc['sse'] / var, l0=acc['l0'] / n, dead_pct=dead,
+                ce_clean=ce_c, ce_spliced=ce_s, ce_zero=ce_z, loss_recovered=recovered,
+                kl=acc['kl'] / (n_seq * seq_len), splice_pos=p, ce_delta_at_p=delta[0].item(),
+                later_ce_delta=later, ce_delta_by_offset=delta.tolist())
+
+# %% ../nbs/05a_evals.ipynb #6c2f69e1
 @torch.no_grad()
 def evaluate_saes(model, saes:dict, tokens:torch.Tensor, # [N, L] held-out tokens
                   batch_size:int=16, splice_pos:int|None=None)->dict:
-    "Per-site evals: fvu, l0, dead_pct, ce_clean, ce_spliced, ce_zero, loss_recovered, kl, ce_delta_at_p, later_ce_delta, ce_delta_by_offset"
+    "Per-site FVU, L0, dead %, CE (clean, spliced, zero), loss recovered, KL and carried state error"
     check_saes(model, saes)
-    if tokens.ndim != 2 or tokens.numel() == 0: raise ValueError(f"evaluate_saes needs non-empty [N, L] tokens, got shape {tuple(tokens.shape)}")
+    if tokens.ndim != 2 or tokens.numel() == 0:
+        raise ValueError(f"evaluate_saes needs non-empty [N, L] tokens, "
+                         f"got shape {tuple(tokens.shape)}")
     p = tokens.shape[1] // 2 if splice_pos is None else splice_pos
     dev = model.device   # held-out tokens follow the model
     special = torch.tensor(special_token_ids(model.tokenizer), dtype=torch.long, device=dev)
-    accs = {s: dict(sse=0., sq=0., s1=0., n=0, l0=0., fired=torch.zeros(sae.d_sae, dtype=torch.bool, device=dev),
-                    clean=0., spliced=0., zero=0., kl=0., ntok=0, pos_delta=0.) for s, sae in saes.items()}
+    accs = {s: _new_acc(sae, dev) for s, sae in saes.items()}
     for i in range(0, len(tokens), batch_size):
         t = tokens[i:i + batch_size].to(dev)
         keep = ~torch.isin(t, special)
-        logits, cache = model.run_with_cache(t, names_filter=list(saes))   # one clean forward for every site
+        logits, cache = model.run_with_cache(t, names_filter=list(saes))   # one clean forward, all sites
         ce_c, lp_c = _ce(logits, t), logits.float().log_softmax(-1)
         for s, sae in saes.items():
-            acc, v = accs[s], cache[s]
-            f = sae.encode_dense(v.float())
-            r = sae.decode_dense(f).to(v.dtype)    # the SAE's reconstruction at every position: what the spliced runs write
-            x, fk = v[keep].float(), f[keep]
-            acc['sse'] += (r[keep].float() - x).pow(2).sum().item(); acc['sq'] += x.pow(2).sum().item(); acc['s1'] = acc['s1'] + x.sum(0); acc['n'] += len(x)
-            acc['l0'] += (fk > 0).sum().item(); acc['fired'] |= (fk > 0).any(0)
-            def at_p(v, hook): out = v.clone(); out[:, p] = r[:, p]; return out
-            spliced = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: torch.where(keep[..., None], r, v))])
-            zeroed = model.run_with_hooks(t, fwd_hooks=[(s, lambda v, hook: torch.zeros_like(v))])
-            ce_s, ce_z, ce_p = _ce(spliced, t), _ce(zeroed, t), _ce(model.run_with_hooks(t, fwd_hooks=[(s, at_p)]), t)
-            acc['clean'] += ce_c.sum().item(); acc['spliced'] += ce_s.sum().item(); acc['zero'] += ce_z.sum().item()
-            lp_s = spliced.float().log_softmax(-1)
-            acc['kl'] += (lp_c.exp() * (lp_c - lp_s)).sum().item(); acc['ntok'] += ce_c.numel()
-            acc['pos_delta'] = acc['pos_delta'] + (ce_p - ce_c).sum(0)    # [L-1]: the prediction made at position q is index q
-    res = {}
-    for s, acc in accs.items():
-        n, ntok = acc['n'], acc['ntok']
-        var = acc['sq'] - (acc['s1'].pow(2).sum().item() / n)
-        ce_c, ce_s, ce_z = acc['clean'] / ntok, acc['spliced'] / ntok, acc['zero'] / ntok
-        delta = (acc['pos_delta'] / len(tokens))[p:]
-        res[s] = dict(fvu=acc['sse'] / var, l0=acc['l0'] / n, dead_pct=100 * (1 - acc['fired'].float().mean().item()),
-                      ce_clean=ce_c, ce_spliced=ce_s, ce_zero=ce_z, loss_recovered=(ce_z - ce_s) / (ce_z - ce_c) if ce_z != ce_c else float('nan'),
-                      kl=acc['kl'] / (len(tokens) * tokens.shape[1]), splice_pos=p, ce_delta_at_p=delta[0].item(),
-                      later_ce_delta=delta[1:].mean().item() if len(delta) > 1 else float('nan'), ce_delta_by_offset=delta.tolist())
-    return res
+            _accumulate(accs[s], model, s, sae, cache[s], t, keep, ce_c, lp_c, p)
+    return {s: _site_evals(acc, p, len(tokens), tokens.shape[1]) for s, acc in accs.items()}

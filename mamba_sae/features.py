@@ -22,9 +22,11 @@ __all__ = ['feature_acts', 'TopActivations', 'top_activations', 'copy_probes', '
 # %% ../nbs/08_features.ipynb #d6f6af6f
 def _check_site(model, sae:TopKSAE, site:str):
     if sae.hook_name and sae.hook_name != site:
-        raise ValueError(f"this SAE was trained on {sae.hook_name!r}, not {site!r}: pass site={sae.hook_name!r}")
+        raise ValueError(f"this SAE was trained on {sae.hook_name!r}, not {site!r}: "
+                         f"pass site={sae.hook_name!r}")
     check_saes(model, {site: sae})
 
+# %% ../nbs/08_features.ipynb #cf8d2c3c
 def feature_acts(model, sae:TopKSAE, site:str, tokens:torch.Tensor)->torch.Tensor:
     "Dense SAE feature activations [batch, pos, d_sae] at `site` for token ids [batch, pos]"
     with torch.no_grad():
@@ -51,24 +53,29 @@ class TopActivations:
     def frequency(self)->torch.Tensor: return self.n_active.double() / max(self.n_tokens, 1)
     @property
     def k(self)->int: return self.values.shape[1]
-    def __repr__(self): return (f"TopActivations(site={self.site!r}, d_sae={len(self.values)}, k={self.k}, tokens={self.n_tokens}, "
-                                f"features that fired={int((self.n_active > 0).sum())})")
+    def __repr__(self):
+        return (f"TopActivations(site={self.site!r}, d_sae={len(self.values)}, k={self.k}, "
+                f"tokens={self.n_tokens}, features that fired={int((self.n_active > 0).sum())})")
 
 # %% ../nbs/08_features.ipynb #bba5be78
 def _row_batches(tokens_or_corpus, batch_size:int):
-    "Batches [b, pos] of token ids from a tensor or an iterable of [pos] / [batch, pos] tensors, with their sequence indices"
+    ("Batches [b, pos] of token ids from a tensor or an iterable of [pos] / [batch, pos] tensors, "
+     "with their sequence indices")
     if torch.is_tensor(tokens_or_corpus):
         t = tokens_or_corpus[None] if tokens_or_corpus.dim() == 1 else tokens_or_corpus
-        for i in range(0, len(t), batch_size): yield torch.arange(i, min(i + batch_size, len(t))), t[i:i + batch_size]
+        for i in range(0, len(t), batch_size):
+            yield torch.arange(i, min(i + batch_size, len(t))), t[i:i + batch_size]
         return
     buf, start = [], 0
     for item in tokens_or_corpus:
         item = torch.as_tensor(item)
         buf += list(item[None] if item.dim() == 1 else item)
         while len(buf) >= batch_size:
-            yield torch.arange(start, start + batch_size), torch.stack(buf[:batch_size]); buf, start = buf[batch_size:], start + batch_size
+            yield torch.arange(start, start + batch_size), torch.stack(buf[:batch_size])
+            buf, start = buf[batch_size:], start + batch_size
     if buf: yield torch.arange(start, start + len(buf)), torch.stack(buf)
 
+# %% ../nbs/08_features.ipynb #620afa65
 def _merge_top(cur:dict, new:dict, k:int)->dict:
     "Merge two per-feature top lists ({'values': [F, k1], ...} and [F, k2]) into the top k"
     vals = torch.cat([cur['values'], new['values']], 1)
@@ -80,91 +87,150 @@ def _merge_top(cur:dict, new:dict, k:int)->dict:
         out[n] = both.gather(1, idx)
     return out
 
+# %% ../nbs/08_features.ipynb #ff3045d8
+def _empty_top(n_features:int, n:int, width:int)->dict:
+    "Per-feature top lists with `n` empty slots: value -1, sequence, position and context -1"
+    full = lambda *shape: torch.full(shape, -1, dtype=torch.long)
+    return dict(values=torch.full((n_features, n), -1.),
+                seq=full(n_features, n), pos=full(n_features, n),
+                context=full(n_features, n, width), context_acts=torch.zeros(n_features, n, width))
+
+# %% ../nbs/08_features.ipynb #0dc95722
+def _encode_batch(model, sae:TopKSAE, site:str, toks:torch.Tensor)->tuple:
+    "Values and feature ids [B, L, k_sae] of the SAE's active latents on a batch, on the CPU"
+    with torch.no_grad():
+        _, c = model.run_with_cache(toks, names_filter=site, stop_at_layer=layer_of(site) + 1)
+        acts, idx = sae.encode(c[site].to(sae.W_enc.dtype))
+    return acts.float().cpu(), idx.cpu()  # the bookkeeping stays on the CPU: only [B, L, k] crosses
+
+# %% ../nbs/08_features.ipynb #1f2885a8
+def _nonzero_entries(acts:torch.Tensor, idx:torch.Tensor)->tuple:
+    "A batch's nonzero latents, flattened: (values, feature ids, token index in the batch)"
+    B, L, ks = acts.shape
+    va, fa, ta = acts.reshape(-1), idx.reshape(-1), torch.arange(B * L).repeat_interleave(ks)
+    nz = va > 0
+    return va[nz], fa[nz], ta[nz]
+
+# %% ../nbs/08_features.ipynb #cf08c302
+def _top_candidates(va, fa, ta, n_features:int, k:int)->tuple:
+    "Each feature's k largest entries: (feature, value, token index, slot), and its entry count"
+    # sort by value, then (stably) by feature, and keep each group's first k
+    order = torch.argsort(va, descending=True, stable=True)
+    order = order[torch.argsort(fa[order], stable=True)]
+    fs, vs, ts = fa[order], va[order], ta[order]
+    cnt = torch.bincount(fs, minlength=n_features)
+    slot = torch.arange(len(fs)) - (torch.cumsum(cnt, 0) - cnt)[fs]
+    keep = slot < k
+    return fs[keep], vs[keep], ts[keep], slot[keep], cnt
+
+# %% ../nbs/08_features.ipynb #a14246d7
+def _context_windows(acts, idx, toks, fs, bi, p, left:int, right:int)->tuple:
+    "Each example's context: token ids [n, W] (-1 outside the sequence) and its feature's activation"
+    W = left + 1 + right
+    win = p[:, None] + torch.arange(W)   # [n, W] window positions in the padded sequence
+    rows = bi[:, None]
+    is_feature = F.pad(idx, (0, 0, left, right), value=-1)[rows, win] == fs[:, None, None]
+    ctx_act = (F.pad(acts, (0, 0, left, right))[rows, win] * is_feature).sum(-1)
+    return F.pad(toks, (left, right), value=-1)[rows, win], ctx_act
+
+# %% ../nbs/08_features.ipynb #5be337a3
+def _batch_top(acts, idx, toks, seq_ids, entries:tuple, n_features:int, k:int, context:tuple)->dict:
+    "A batch's top lists: each feature's k largest activations with sequence, position and context"
+    left, right = context
+    fs, vs, ts, slot, cnt = _top_candidates(*entries, n_features, k)
+    L = acts.shape[1]
+    bi, p = ts // L, ts % L
+    ctx, ctx_act = _context_windows(acts, idx, toks, fs, bi, p, left, right)
+    kk = min(k, int(cnt.max()) if len(cnt) else 0) or 1
+    new = _empty_top(n_features, kk, left + 1 + right)
+    new['values'][fs, slot], new['seq'][fs, slot], new['pos'][fs, slot] = vs, seq_ids[bi], p
+    new['context'][fs, slot], new['context_acts'][fs, slot] = ctx, ctx_act
+    return new
+
+# %% ../nbs/08_features.ipynb #907653c5
+def _merge_ranks(dist, cur:dict, n_active, hist, n_tokens:int, k:int)->tuple:
+    "All ranks' counts summed and top lists merged: (top lists, n_active, hist, n_tokens)"
+    # NCCL moves only CUDA tensors: communicate on this rank's GPU there, on the CPU with gloo
+    nccl = dist.get_backend() == 'nccl'
+    cdev = torch.device('cuda', torch.cuda.current_device()) if nccl else torch.device('cpu')
+    red = [t.to(cdev) for t in (n_active, hist, torch.tensor(n_tokens))]
+    for t in red: dist.all_reduce(t)
+    n_active, hist, n_tokens = red[0].cpu(), red[1].cpu(), int(red[2])
+    # ranks may hold fewer than k entries: pad to k so the gathered tensors have equal shapes
+    pad = k - cur['values'].shape[1]
+    if pad > 0:
+        slots = _empty_top(len(cur['values']), pad, cur['context'].shape[2])
+        cur = {n: torch.cat([x, slots[n]], 1) for n, x in cur.items()}
+    world = dist.get_world_size()
+    parts = {n: [torch.empty_like(x, device=cdev) for _ in range(world)] for n, x in cur.items()}
+    for n, x in cur.items(): dist.all_gather(parts[n], x.contiguous().to(cdev))
+    gathered = {n: torch.cat(p, 1).cpu() for n, p in parts.items()}
+    none_yet = {n: torch.zeros_like(x[:, :0]) for n, x in cur.items()}
+    return _merge_top(none_yet, gathered, k), n_active, hist, n_tokens
+
+# %% ../nbs/08_features.ipynb #35523b0f
+def _clear_empty_slots(cur:dict)->dict:
+    "Empty the slots of features that fired fewer than k times (value 0, no example there)"
+    none = cur['values'] <= 0
+    cur['values'] = cur['values'].clamp_min(0)
+    for n in ('seq', 'pos'): cur[n] = cur[n].masked_fill(none, -1)
+    cur['context'] = cur['context'].masked_fill(none[..., None], -1)
+    cur['context_acts'] = cur['context_acts'].masked_fill(none[..., None], 0)
+    return cur
+
 # %% ../nbs/08_features.ipynb #427b8916
-def top_activations(model, sae:TopKSAE, site:str, tokens_or_corpus, # [n_seq, pos] token ids, or an iterable of token tensors
+def top_activations(model, sae:TopKSAE, site:str,
+                    tokens_or_corpus, # [n_seq, pos] token ids, or an iterable of token tensors
                     k:int=20,                # examples per feature
                     context:tuple=(12, 3),   # tokens kept before and after each example
                     batch_size:int=32,       # sequences per forward pass
                     n_bins:int=40, hist_range:tuple=(1e-3, 1e3), # histogram of nonzero activations, log-spaced
                     progress:bool=True)->TopActivations:
-    "The k largest activations of every feature over a corpus, streamed with bounded memory (and merged across torchrun ranks)"
+    ("The k largest activations of every feature over a corpus, streamed with bounded memory "
+     "(and merged across torchrun ranks)")
     from tqdm.auto import tqdm
     _check_site(model, sae, site)
     if k < 1: raise ValueError(f"k must be at least 1, got {k}")
     left, right = context
-    W, Fd = left + 1 + right, sae.d_sae
+    Fd = sae.d_sae
     dist = process_group()
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist else (0, 1)
     edges = torch.logspace(math.log10(hist_range[0]), math.log10(hist_range[1]), n_bins + 1)
-    cur = dict(values=torch.full((Fd, 0), -1.), seq=torch.zeros(Fd, 0, dtype=torch.long), pos=torch.zeros(Fd, 0, dtype=torch.long),
-               context=torch.zeros(Fd, 0, W, dtype=torch.long), context_acts=torch.zeros(Fd, 0, W))
-    n_active, hist, n_tokens = torch.zeros(Fd, dtype=torch.long), torch.zeros(Fd * n_bins, dtype=torch.long), 0
-    ar = torch.arange(W)
+    cur = _empty_top(Fd, 0, left + 1 + right)
+    n_active, hist = torch.zeros(Fd, dtype=torch.long), torch.zeros(Fd * n_bins, dtype=torch.long)
+    n_tokens = 0
     total = math.ceil(len(tokens_or_corpus) / batch_size) if torch.is_tensor(tokens_or_corpus) else None
-    for seq_ids, toks in tqdm(_row_batches(tokens_or_corpus, batch_size), total=total, desc=f'top activations {site}', disable=not progress or rank != 0):
+    batches = tqdm(_row_batches(tokens_or_corpus, batch_size), total=total,
+                   desc=f'top activations {site}', disable=not progress or rank != 0)
+    for seq_ids, toks in batches:
         mine = seq_ids % world == rank
         if not mine.any(): continue
         seq_ids, toks = seq_ids[mine], toks[mine]
-        with torch.no_grad():
-            _, c = model.run_with_cache(toks, names_filter=site, stop_at_layer=layer_of(site) + 1)
-            acts, idx = sae.encode(c[site].to(sae.W_enc.dtype))    # [B, L, k_sae] each: only the active latents
-        acts, idx = acts.float().cpu(), idx.cpu()   # the bookkeeping stays on the CPU: only [B, L, k] crosses
-        B, L, ks = acts.shape
-        n_tokens += B * L
-        va, fa, ta = acts.reshape(-1), idx.reshape(-1), torch.arange(B * L).repeat_interleave(ks)
-        nz = va > 0
-        va, fa, ta = va[nz], fa[nz], ta[nz]
+        acts, idx = _encode_batch(model, sae, site, toks)
+        n_tokens += acts.shape[0] * acts.shape[1]
+        va, fa, ta = _nonzero_entries(acts, idx)
         n_active += torch.bincount(fa, minlength=Fd)
         b = torch.bucketize(va, edges).clamp(1, n_bins) - 1
         hist.index_add_(0, fa * n_bins + b, torch.ones_like(b))
-        # this batch's top k per feature: sort by value, then (stably) by feature, and keep each group's first k
-        order = torch.argsort(va, descending=True, stable=True)
-        order = order[torch.argsort(fa[order], stable=True)]
-        fs, vs, ts = fa[order], va[order], ta[order]
-        cnt = torch.bincount(fs, minlength=Fd)
-        slot = torch.arange(len(fs)) - (torch.cumsum(cnt, 0) - cnt)[fs]
-        keep = slot < k
-        fs, vs, ts, slot = fs[keep], vs[keep], ts[keep], slot[keep]
-        bi, p = ts // L, ts % L
-        win = p[:, None] + ar                                       # [n, W] window positions in the padded sequence
-        ctx_act = (F.pad(acts, (0, 0, left, right))[bi[:, None], win] *
-                   (F.pad(idx, (0, 0, left, right), value=-1)[bi[:, None], win] == fs[:, None, None])).sum(-1)
-        kk = min(k, int(cnt.max()) if len(cnt) else 0) or 1
-        new = dict(values=torch.full((Fd, kk), -1.), seq=torch.full((Fd, kk), -1, dtype=torch.long), pos=torch.full((Fd, kk), -1, dtype=torch.long),
-                   context=torch.full((Fd, kk, W), -1, dtype=torch.long), context_acts=torch.zeros(Fd, kk, W))
-        new['values'][fs, slot], new['seq'][fs, slot], new['pos'][fs, slot] = vs, seq_ids[bi], p
-        new['context'][fs, slot] = F.pad(toks, (left, right), value=-1)[bi[:, None], win]
-        new['context_acts'][fs, slot] = ctx_act
-        cur = _merge_top(cur, new, k)
-    if world > 1:   # NCCL moves only CUDA tensors: communicate on this rank's GPU there, on the CPU with gloo
-        cdev = torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
-        red = [t.to(cdev) for t in (n_active, hist, torch.tensor(n_tokens))]
-        for t in red: dist.all_reduce(t)
-        n_active, hist, n_tokens = red[0].cpu(), red[1].cpu(), int(red[2])
-        # ranks may hold fewer than k entries: pad to k so the gathered tensors have equal shapes
-        pad = k - cur['values'].shape[1]
-        if pad > 0:
-            cur = {n: torch.cat([x, torch.full((Fd, pad, *x.shape[2:]), -1. if n == 'values' else 0, dtype=x.dtype)], 1) for n, x in cur.items()}
-        parts = {n: [torch.empty_like(x, device=cdev) for _ in range(world)] for n, x in cur.items()}
-        for n, x in cur.items(): dist.all_gather(parts[n], x.contiguous().to(cdev))
-        cur = _merge_top({n: torch.zeros_like(x[:, :0]) for n, x in cur.items()}, {n: torch.cat(p, 1).cpu() for n, p in parts.items()}, k)
+        cur = _merge_top(cur, _batch_top(acts, idx, toks, seq_ids, (va, fa, ta), Fd, k, context), k)
+    if world > 1:
+        cur, n_active, hist, n_tokens = _merge_ranks(dist, cur, n_active, hist, n_tokens, k)
     if n_tokens == 0: raise ValueError("the corpus is empty: no tokens were seen")
     if n_tokens < k: raise ValueError(f"k={k} is larger than the {n_tokens} tokens seen")
-    none = cur['values'] <= 0                                       # fewer than k activations: no example there
-    cur['values'] = cur['values'].clamp_min(0)
-    for n in ('seq', 'pos'): cur[n] = cur[n].masked_fill(none, -1)
-    cur['context'] = cur['context'].masked_fill(none[..., None], -1)
-    cur['context_acts'] = cur['context_acts'].masked_fill(none[..., None], 0)
-    return TopActivations(cur['values'], cur['seq'], cur['pos'], cur['context'], cur['context_acts'], n_active,
-                          hist.view(Fd, n_bins), edges, n_tokens, site, left)
+    cur = _clear_empty_slots(cur)
+    return TopActivations(**cur, n_active=n_active, hist=hist.view(Fd, n_bins), bin_edges=edges,
+                          n_tokens=n_tokens, site=site, left=left)
 
 # %% ../nbs/08_features.ipynb #7ac2cee8
-def copy_probes(tokenizer, n_words:int=40, repeats:int=8, seq_len:int=6, seed:int=0)->list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+def copy_probes(tokenizer, n_words:int=40, repeats:int=8, seq_len:int=6,
+                seed:int=0)->list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     "Probe batches (tokens [B, L], occurrence index [B, L] (-1: not a probed token), probed token [B, L])"
     import random
     from mamba_sae.data import word_token_ids
     rng, pool = random.Random(seed), word_token_ids(tokenizer)
-    if len(pool) < max(n_words, seq_len): raise ValueError(f"the tokenizer has only {len(pool)} single-token words; need {max(n_words, seq_len)}")
+    need = max(n_words, seq_len)
+    if len(pool) < need:
+        raise ValueError(f"the tokenizer has only {len(pool)} single-token words; need {need}")
     ids = lambda s: tokenizer(s, add_special_tokens=False)['input_ids']
     words = rng.sample(pool, n_words)
     lately, comma = ids('Lately,'), ids(',')
@@ -186,18 +252,20 @@ def copy_probes(tokenizer, n_words:int=40, repeats:int=8, seq_len:int=6, seed:in
 @dataclass
 class CopyScores:
     "How each feature responds to a token's first and later occurrences"
-    first:torch.Tensor   # [d_sae] mean activation on first occurrences
-    later:torch.Tensor   # [d_sae] mean activation on later occurrences
-    kind:list            # per feature: 'duplicate', 'once' or 'neither'
-    tokens:dict          # feature -> token ids it fires for (on the occurrences that define its kind), most active first
+    first:torch.Tensor # [d_sae] mean activation on first occurrences
+    later:torch.Tensor # [d_sae] mean activation on later occurrences
+    kind:list          # per feature: 'duplicate', 'once' or 'neither'
+    tokens:dict        # feature -> token ids it fires for (on the occurrences that define its kind), most active first
     by_repeat:torch.Tensor # [d_sae, repeats] mean activation at each occurrence index
     def features(self, kind:str)->list[int]:
         "Features of one kind, strongest first"
         key = self.later - self.first if kind == 'duplicate' else self.first - self.later
-        return sorted((i for i, k in enumerate(self.kind) if k == kind), key=lambda i: -float(key[i]))
+        of_kind = (i for i, k in enumerate(self.kind) if k == kind)
+        return sorted(of_kind, key=lambda i: -float(key[i]))
     def summary(self)->dict: return {k: self.kind.count(k) for k in ('duplicate', 'once', 'neither')}
     def __repr__(self): return f"CopyScores({self.summary()})"
 
+# %% ../nbs/08_features.ipynb #52ee3680
 def copy_scores(model, sae:TopKSAE, site:str, tokenizer, n_words:int=40, repeats:int=8, seed:int=0,
                 ratio:float=3.0,      # a class needs this many times the mean activation on the other occurrences
                 min_share:float=0.1,  # ... and to fire on at least this share of its occurrences
@@ -224,14 +292,17 @@ def copy_scores(model, sae:TopKSAE, site:str, tokenizer, n_words:int=40, repeats
             m = later_m if k == 'duplicate' else first_m
             on = m & (a[:, f] > 0).to(m.device)
             mean_by_tok = {}
-            for t, v in zip(word[on].tolist(), a[on, f].tolist()): mean_by_tok.setdefault(t, []).append(v)
+            for t, v in zip(word[on].tolist(), a[on, f].tolist()):
+                mean_by_tok.setdefault(t, []).append(v)
+            mean = lambda t: sum(mean_by_tok[t]) / len(mean_by_tok[t])
             if len(mean_by_tok) < min_tokens: k = 'neither'
-            else: tokens[f] = sorted(mean_by_tok, key=lambda t: -sum(mean_by_tok[t]) / len(mean_by_tok[t]))
+            else: tokens[f] = sorted(mean_by_tok, key=lambda t: -mean(t))
         kind.append(k)
     return CopyScores(first, later, kind, tokens, by_repeat)
 
 # %% ../nbs/08_features.ipynb #43425338
-def plot_repeat_pattern(model, sae:TopKSAE, site:str, tokenizer, feature:int, words:list[str], repeats:int=12, ax=None):
+def plot_repeat_pattern(model, sae:TopKSAE, site:str, tokenizer, feature:int, words:list[str],
+                        repeats:int=12, ax=None):
     "A feature's activation on ' X' at each of its occurrences in 'Lately, X, X, ...', one line per word"
     import matplotlib.pyplot as plt
     _check_site(model, sae, site)
@@ -244,14 +315,19 @@ def plot_repeat_pattern(model, sae:TopKSAE, site:str, tokenizer, feature:int, wo
         ids = enc(' ' + w.strip())
         toks = torch.tensor([lately + (ids + comma) * repeats])
         pos = [len(lately) + r * (1 + len(comma)) for r in range(repeats)]
-        ax.plot(range(1, repeats + 1), feature_acts(model, sae, site, toks)[0, pos, feature].tolist(), '.-', label=w)
-    ax.set(xlabel='occurrence', ylabel='activation', title=f'{site} feature {feature}'); ax.legend(fontsize=7)
+        acts = feature_acts(model, sae, site, toks)[0, pos, feature]
+        ax.plot(range(1, repeats + 1), acts.tolist(), '.-', label=w)
+    ax.set(xlabel='occurrence', ylabel='activation', title=f'{site} feature {feature}')
+    ax.legend(fontsize=7)
     return ax
 
 # %% ../nbs/08_features.ipynb #377dac48
-def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='duplicate', n_words:int=5):
-    "(site, feature, words) of the `kind` feature with the sharpest first/later contrast on the 'Lately, X, X, …' probes"
-    if kind not in ('duplicate', 'once'): raise ValueError(f"kind must be 'duplicate' or 'once', got {kind!r}")
+def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='duplicate',
+                          n_words:int=5):
+    ("(site, feature, words) of the `kind` feature with the sharpest first/later contrast "
+     "on the 'Lately, X, X, …' probes")
+    if kind not in ('duplicate', 'once'):
+        raise ValueError(f"kind must be 'duplicate' or 'once', got {kind!r}")
     toks, occ, word = copy_probes(tokenizer)[0]
     on, off = (occ > 0, occ == 0) if kind == 'duplicate' else (occ == 0, occ > 0)
     best = (-1., None, None, [])
@@ -264,7 +340,9 @@ def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='du
         j = int(contrast.argmax())
         if contrast[j] > best[0]:
             v = a[on][:, fs[j]]
-            words = [tokenizer.decode([t]).strip() for t in dict.fromkeys(word[on][v.argsort(descending=True).to(word.device)].tolist())][:n_words]
+            order = v.argsort(descending=True).to(word.device)
+            toks_on = dict.fromkeys(word[on][order].tolist())   # distinct, most active first
+            words = [tokenizer.decode([t]).strip() for t in toks_on][:n_words]
             best = (float(contrast[j]), s, fs[j], words)
     return best[1:]
 
@@ -276,7 +354,8 @@ def plot_copy_features(model, saes:dict, scores:dict, tokenizer):
     for ax, kind in zip(axs, ('duplicate', 'once')):
         s, f, words = sharpest_copy_feature(model, saes, scores, tokenizer, kind)
         if s is None: ax.set_title(f'no {kind} feature found'); continue
-        plot_repeat_pattern(model, saes[s], s, tokenizer, f, words, ax=ax); ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
+        plot_repeat_pattern(model, saes[s], s, tokenizer, f, words, ax=ax)
+        ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -285,18 +364,22 @@ def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:
     "Copy scores of every site, and a JSON-ready report: counts per class and the features with their tokens"
     scores = {s: copy_scores(model, sae, s, tokenizer, **kw) for s, sae in saes.items()}
     dec = lambda ts: [tokenizer.decode([t]) for t in ts[:12]]
-    rep = {s: dict(counts=c.summary(), **{k: [dict(feature=f, first=round(float(c.first[f]), 4), later=round(float(c.later[f]), 4), tokens=dec(c.tokens[f]))
-                                               for f in c.features(k)] for k in ('duplicate', 'once')}) for s, c in scores.items()}
+    entry = lambda c, f: dict(feature=f, first=round(float(c.first[f]), 4),
+                              later=round(float(c.later[f]), 4), tokens=dec(c.tokens[f]))
+    kinds = lambda c: {k: [entry(c, f) for f in c.features(k)] for k in ('duplicate', 'once')}
+    rep = {s: dict(counts=c.summary(), **kinds(c)) for s, c in scores.items()}
     return scores, rep
 
 # %% ../nbs/08_features.ipynb #d1f61932
-def induction_scores(model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:int=0, seq_len:int=20,
-                     min_share:float=0.1)->torch.Tensor: # features active at the second A in fewer prompts score 0 (one-off outliers)
+def induction_scores(
+    model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:int=0, seq_len:int=20,
+    min_share:float=0.1)->torch.Tensor: # features active at the second A in fewer prompts score 0 (one-off outliers)
     "Per feature [d_sae]: mean |activation change at the second A when B changes| / mean activation there"
     from mamba_sae.data import induction_dataset
     _check_site(model, sae, site)
     ds = induction_dataset(tokenizer, n, seed, seq_len)
-    ac, ak = feature_acts(model, sae, site, ds.clean)[:, -1], feature_acts(model, sae, site, ds.corrupt)[:, -1]
+    ac = feature_acts(model, sae, site, ds.clean)[:, -1]
+    ak = feature_acts(model, sae, site, ds.corrupt)[:, -1]
     hi = torch.maximum(ac, ak)
     score = (ac - ak).abs().mean(0) / (hi.mean(0) + 1e-6)
     return score.masked_fill((hi > 0).float().mean(0) < min_share, 0.)

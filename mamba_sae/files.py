@@ -20,7 +20,8 @@ def _umask()->int:
 def atomic_write(path, write_fn): # called as write_fn(temporary path) to write the file
     "Write the file `path` through a temporary file beside it, renamed into place when `write_fn` returns"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    os.close(fd)
     try: write_fn(tmp); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
@@ -30,7 +31,8 @@ def atomic_write(path, write_fn): # called as write_fn(temporary path) to write 
 def atomic_dir(path, replace:bool=False): # replace an existing `path` (else: FileExistsError)
     "Context manager: a temporary directory beside `path`, renamed to `path` when the block succeeds"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not replace: raise FileExistsError(f"{path} exists: choose a new directory")
+    if path.exists() and not replace:
+        raise FileExistsError(f"{path} exists: choose a new directory")
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'))
     try:
         os.chmod(tmp, 0o777 & ~_umask())

@@ -19,7 +19,8 @@ __all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'unknown_name_msg', '
 
 # %% ../nbs/00_hooks.ipynb #fe43440c
 class HookPoint(nn.Module):
-    "Identity module whose forward hooks can read or replace the tensor passing through, and backward hooks its gradient"
+    ("Identity module whose forward hooks can read or replace the tensor passing through, "
+     "and backward hooks its gradient")
     def __init__(self):
         super().__init__()
         self.name, self.fwd_hooks, self.bwd_hooks = None, [], []
@@ -45,12 +46,14 @@ class HookPoint(nn.Module):
             r = fn(x, hook=self)
             if r is not None: x = r
         if self.bwd_hooks and isinstance(x, torch.Tensor) and x.requires_grad:
-            x = x.view_as(x)  # a node of our own, so the gradient is the one through this hook point
+            # a node of our own, so the gradient is the one through this hook point
+            x = x.view_as(x)
             for fn in self.bwd_hooks: x.register_hook(partial(_call_bwd, fn, self))
         return x
 
     def extra_repr(self): return f"name={self.name!r}"
 
+# %% ../nbs/00_hooks.ipynb #d0180032
 class _HookHandle:
     "Removes one hook function from its list"
     def __init__(self, lst, fn): self.lst, self.fn = lst, fn
@@ -73,15 +76,19 @@ class ActivationCache(dict):
     "Hook name → cached tensor; also indexable as `cache[short_name, layer]`"
     def __getitem__(self, key):
         if isinstance(key, tuple): key = get_act_name(*key)
-        elif key not in self and isinstance(key, str) and not key.startswith(('hook_', 'blocks.')): key = get_act_name(key)
+        elif key not in self and isinstance(key, str) and not key.startswith(('hook_', 'blocks.')):
+            key = get_act_name(key)
         try: return super().__getitem__(key)
-        except KeyError: raise KeyError(unknown_name_msg(key, self.keys(), "in this cache")) from None
+        except KeyError:
+            raise KeyError(unknown_name_msg(key, self.keys(), "in this cache")) from None
 
+# %% ../nbs/00_hooks.ipynb #0f7b1baa
 def unknown_name_msg(name, valid, where:str)->str:
     "The error message for an unknown hook `name`, naming the closest of `valid` (`where`: e.g. 'for this model')"
     valid = list(valid)
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
-    hint = f"; closest: {', '.join(close)}" if close else f"; e.g. {', '.join(valid[:3])}" if valid else ""
+    if close: hint = f"; closest: {', '.join(close)}"
+    else: hint = f"; e.g. {', '.join(valid[:3])}" if valid else ""
     return f"unknown hook name {name!r} {where}{hint}"
 
 # %% ../nbs/00_hooks.ipynb #78bc270f
@@ -105,7 +112,8 @@ class HookedRootModule(nn.Module):
         out = []
         for n in names:
             if isinstance(n, tuple): n = get_act_name(*n)
-            if n not in self.hook_dict: raise ValueError(unknown_name_msg(n, self.hook_dict, "for this model"))
+            if n not in self.hook_dict:
+                raise ValueError(unknown_name_msg(n, self.hook_dict, "for this model"))
             out.append(n)
         return out
 
@@ -133,33 +141,40 @@ def reset_hooks(self:HookedRootModule):
     "Remove every hook from every hook point"
     for hp in self.hook_dict.values(): hp.remove_hooks()
 
+# %% ../nbs/00_hooks.ipynb #33a2d2bf
 @patch
-def run_with_hooks(self:HookedRootModule, *args,
-                   fwd_hooks:Iterable=(), # (name or predicate, fn) pairs for values
-                   bwd_hooks:Iterable=(), # (name or predicate, fn) pairs for gradients
-                   reset_hooks_end:bool=True, # remove hooks afterwards (keep them for a later `backward()` with bwd hooks)
-                   **kwargs):
+def run_with_hooks(
+    self:HookedRootModule, *args,
+    fwd_hooks:Iterable=(), # (name or predicate, fn) pairs for values
+    bwd_hooks:Iterable=(), # (name or predicate, fn) pairs for gradients
+    reset_hooks_end:bool=True, # remove hooks afterwards (keep them for a later `backward()` with bwd hooks)
+    **kwargs):
     "Run the model with hooks added for this call only"
-    with self.hooks(fwd_hooks, bwd_hooks, reset_hooks_end=reset_hooks_end): return self(*args, **kwargs)
+    with self.hooks(fwd_hooks, bwd_hooks, reset_hooks_end=reset_hooks_end):
+        return self(*args, **kwargs)
 
 # %% ../nbs/00_hooks.ipynb #e3115bc6
 @patch
-def run_with_cache(self:HookedRootModule, *args,
-                   names_filter=None,   # a hook name, list of names, or predicate; None caches every hook
-                   device=None,         # move cached tensors here (e.g. 'cpu')
-                   detach:bool=True,    # detach cached values from the graph
-                   incl_bwd:bool=False, # also cache gradients, as `name + "_grad"`
-                   loss_fn:Callable|None=None, # output -> scalar to backpropagate when `incl_bwd`
-                   **kwargs):
+def run_with_cache(
+    self:HookedRootModule, *args,
+    names_filter=None,   # a hook name, list of names, or predicate; None caches every hook
+    device=None,         # move cached tensors here (e.g. 'cpu')
+    detach:bool=True,    # detach cached values from the graph
+    incl_bwd:bool=False, # also cache gradients, as `name + "_grad"`
+    loss_fn:Callable|None=None, # output -> scalar to backpropagate when `incl_bwd`
+    **kwargs):
     "Run the model and return `(output, ActivationCache)` of the selected hooks"
     names = self._resolve(names_filter)
-    if incl_bwd and loss_fn is None: raise ValueError("incl_bwd=True needs loss_fn: a function from the model output to a scalar")
+    if incl_bwd and loss_fn is None:
+        raise ValueError("incl_bwd=True needs loss_fn: "
+                         "a function from the model output to a scalar")
     cache = ActivationCache()
-    def store(key, t, hook):
+    def store(t, hook, key):
         t = t.detach() if detach else t
         cache[key] = t.to(device) if device is not None else t
-    fwd = [(n, partial(lambda t, hook, key: store(key, t, hook), key=n)) for n in names]
-    bwd = [(n, partial(lambda g, hook, key: store(key, g, hook), key=n + '_grad')) for n in names] if incl_bwd else []
+    grad_names = names if incl_bwd else []
+    fwd = [(n, partial(store, key=n)) for n in names]
+    bwd = [(n, partial(store, key=n + '_grad')) for n in grad_names]
     with self.hooks(fwd, bwd), torch.set_grad_enabled(incl_bwd or torch.is_grad_enabled()):
         out = self(*args, **kwargs)
         if incl_bwd: loss_fn(out).backward()

@@ -34,8 +34,9 @@ def _sae_folder(path:Path, device=None)->dict:
     "Every SAE in the sub-folders of `path` as {hook name: TopKSAE}, in layer order"
     if not path.is_dir(): raise FileNotFoundError(f"{path} is not a directory of SAEs")
     dirs = [p for p in path.iterdir() if (p / 'cfg.json').is_file()]
-    if not dirs: raise FileNotFoundError(f"no SAEs in {path}: expected sub-folders with cfg.json and sae_weights.safetensors, "
-                                         "as mamba-sae train-saes writes them")
+    if not dirs:
+        raise FileNotFoundError(f"no SAEs in {path}: expected sub-folders with cfg.json and "
+                                "sae_weights.safetensors, as mamba-sae train-saes writes them")
     saes = {}
     for p in dirs:
         sae = TopKSAE.load(p, device)
@@ -48,10 +49,12 @@ def _sae_folder(path:Path, device=None)->dict:
 def load_tiny_saes(kind:str='output', # 'output' (hook_out_proj) or 'input' (hook_resid_pre) sites
                    device=None)->dict:
     "The SAEs shipped with the embedded default: {site: TopKSAE} for every layer"
-    if kind not in ('input', 'output'): raise ValueError(f"kind must be 'input' or 'output', got {kind!r}")
+    if kind not in ('input', 'output'):
+        raise ValueError(f"kind must be 'input' or 'output', got {kind!r}")
     try: return _sae_folder(TINY_DIR / 'saes' / kind, device=device)
     except FileNotFoundError as e: raise FileNotFoundError(f"{e}: reinstall mamba-sae") from None
 
+# %% ../nbs/04a_load.ipynb #471a5450
 def load_saes(spec, # a folder of SAE folders, or 'output' / 'input' for the embedded default's
               device=None)->dict:
     "The SAEs that `spec` names, as {site: TopKSAE} in layer order"
@@ -59,24 +62,31 @@ def load_saes(spec, # a folder of SAE folders, or 'output' / 'input' for the emb
     return _sae_folder(Path(spec), device)
 
 # %% ../nbs/04a_load.ipynb #f96de2ae
-def text_tokens(model_name:str, tokenizer,
-                corpus:str|None=None, # .txt/.jsonl file, folder or hub dataset; None: the embedded model's generator
-                n_tokens:int=65536, seq_len:int=128)->torch.Tensor:
+def text_tokens(
+    model_name:str, tokenizer,
+    corpus:str|None=None, # .txt/.jsonl file, folder or hub dataset; None: the embedded model's generator
+    n_tokens:int=65536, seq_len:int=128)->torch.Tensor:
     "[n_seq, seq_len] tokens of text: from `corpus`, or the embedded model's own generator"
-    if corpus: return torch.stack(list(text_corpus(corpus, tokenizer, seq_len, max_chunks=max(n_tokens // seq_len, 1))))
+    if corpus:
+        chunks = text_corpus(corpus, tokenizer, seq_len, max_chunks=max(n_tokens // seq_len, 1))
+        return torch.stack(list(chunks))
     if model_name == 'tiny': return tiny_corpus(tokenizer, n_tokens, seq_len, seed=12345)
     raise ValueError("--corpus is needed for a model other than 'tiny'")
 
 # %% ../nbs/04a_load.ipynb #b5371110
-def load_model_and_saes(model:str='tiny', # hub id, checkpoint directory or 'tiny'
-                        saes:str|None=None, # a folder of SAEs, or 'output' / 'input' for the embedded model's shipped ones
-                        default_kind:str='output', # the shipped SAEs used for 'tiny' when `saes` is not given
-                        device=None)->tuple: # where to put the model and the SAEs
+def load_model_and_saes(
+    model:str='tiny', # hub id, checkpoint directory or 'tiny'
+    saes:str|None=None, # a folder of SAEs, or 'output' / 'input' for the embedded model's shipped ones
+    default_kind:str='output', # the shipped SAEs used for 'tiny' when `saes` is not given
+    device=None)->tuple: # where to put the model and the SAEs
     "(model, tokenizer, {site: TopKSAE}) that a `--model` and a `--saes` argument name"
     saes = saes or (default_kind if model == 'tiny' else None)
-    if not saes: raise ValueError("--saes DIR is needed for a model other than 'tiny' (train them with mamba-sae train-saes)")
+    if not saes:
+        raise ValueError("--saes DIR is needed for a model other than 'tiny' "
+                         "(train them with mamba-sae train-saes)")
     if saes in ('output', 'input') and model != 'tiny':
-        raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' (train them with mamba-sae train-saes)")
+        raise ValueError("--saes must be a folder of SAEs for a model other than 'tiny' "
+                         "(train them with mamba-sae train-saes)")
     found, m = load_saes(saes, device), load_model(model, device)
     check_saes(m, found)
     return m, m.tokenizer, found

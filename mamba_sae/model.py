@@ -42,9 +42,11 @@ class MambaConfig:
 
     def __post_init__(self):
         if self.dt_rank == 'auto': self.dt_rank = math.ceil(self.d_model / 16)
-        for f in ('d_model', 'n_layer', 'vocab_size', 'd_state', 'd_conv', 'expand', 'dt_rank', 'pad_vocab_size_multiple'):
+        for f in ('d_model', 'n_layer', 'vocab_size', 'd_state', 'd_conv', 'expand', 'dt_rank',
+                  'pad_vocab_size_multiple'):
             v = getattr(self, f)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"MambaConfig.{f} must be a positive integer, got {v!r}")
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"MambaConfig.{f} must be a positive integer, got {v!r}")
 
     @property
     def d_inner(self)->int: return self.expand * self.d_model
@@ -56,47 +58,58 @@ class MambaConfig:
         return -(-self.vocab_size // m) * m
 
 # %% ../nbs/01_model.ipynb #47ab60c8
-_HF_KEYS = dict(hidden_size='d_model', num_hidden_layers='n_layer', vocab_size='vocab_size', state_size='d_state',
-                conv_kernel='d_conv', expand='expand', time_step_rank='dt_rank', use_conv_bias='conv_bias',
-                use_bias='bias', layer_norm_epsilon='norm_eps', tie_word_embeddings='tie_embeddings',
+_HF_KEYS = dict(hidden_size='d_model', num_hidden_layers='n_layer', vocab_size='vocab_size',
+                state_size='d_state', conv_kernel='d_conv', expand='expand',
+                time_step_rank='dt_rank', use_conv_bias='conv_bias', use_bias='bias',
+                layer_norm_epsilon='norm_eps', tie_word_embeddings='tie_embeddings',
                 residual_in_fp32='residual_in_fp32')
 
 @patch(cls_method=True)
 def from_dict(cls:MambaConfig, d:dict):
     "Config from a mamba_ssm `config.json` dict or a transformers `MambaConfig` dict"
     if 'hidden_size' in d:  # transformers
-        if d.get('model_type', 'mamba') != 'mamba': raise ValueError(f"model_type {d['model_type']!r} is not Mamba-1 ('mamba')")
+        if d.get('model_type', 'mamba') != 'mamba':
+            raise ValueError(f"model_type {d['model_type']!r} is not Mamba-1 ('mamba')")
         if 'intermediate_size' in d and d['intermediate_size'] != d.get('expand', 2) * d['hidden_size']:
             raise ValueError("intermediate_size must equal expand * hidden_size")
         kw = {ours: d[theirs] for theirs, ours in _HF_KEYS.items() if theirs in d}
         return cls(**kw, pad_vocab_size_multiple=1)
-    if 'd_model' not in d: raise ValueError("not a Mamba config: expected mamba_ssm keys (d_model, n_layer, ...) or transformers keys (hidden_size, ...)")
+    if 'd_model' not in d:
+        raise ValueError("not a Mamba config: expected mamba_ssm keys (d_model, n_layer, ...) "
+                         "or transformers keys (hidden_size, ...)")
     ssm = dict(d.get('ssm_cfg') or {})
-    if ssm.pop('layer', 'Mamba1') != 'Mamba1': raise ValueError("only Mamba-1 layers are supported (ssm_cfg.layer must be 'Mamba1')")
-    if d.get('attn_layer_idx'): raise ValueError("hybrid attention layers (attn_layer_idx) are not supported")
-    if d.get('d_intermediate', 0): raise ValueError("MLP layers (d_intermediate > 0) are not supported")
-    if not d.get('rms_norm', True): raise ValueError("only RMSNorm models are supported (rms_norm must be true)")
+    if ssm.pop('layer', 'Mamba1') != 'Mamba1':
+        raise ValueError("only Mamba-1 layers are supported (ssm_cfg.layer must be 'Mamba1')")
+    if d.get('attn_layer_idx'):
+        raise ValueError("hybrid attention layers (attn_layer_idx) are not supported")
+    if d.get('d_intermediate', 0):
+        raise ValueError("MLP layers (d_intermediate > 0) are not supported")
+    if not d.get('rms_norm', True):
+        raise ValueError("only RMSNorm models are supported (rms_norm must be true)")
     names = {f.name for f in fields(cls)}
     kw = {k: v for k, v in d.items() if k in names}
     kw.update({k: v for k, v in ssm.items() if k in names})
     return cls(**kw)
 
+# %% ../nbs/01_model.ipynb #2b7e5dd3
 @patch
 def to_dict(self:MambaConfig)->dict:
     "The mamba_ssm `config.json` dict of this config"
-    ssm = dict(layer='Mamba1', d_state=self.d_state, d_conv=self.d_conv, expand=self.expand, dt_rank=self.dt_rank,
-               conv_bias=self.conv_bias, bias=self.bias)
-    return dict(d_model=self.d_model, n_layer=self.n_layer, d_intermediate=0, vocab_size=self.vocab_size, ssm_cfg=ssm,
-                rms_norm=True, residual_in_fp32=self.residual_in_fp32, fused_add_norm=True,
-                pad_vocab_size_multiple=self.pad_vocab_size_multiple, tie_embeddings=self.tie_embeddings,
-                norm_eps=self.norm_eps)
+    ssm = dict(layer='Mamba1', d_state=self.d_state, d_conv=self.d_conv, expand=self.expand,
+               dt_rank=self.dt_rank, conv_bias=self.conv_bias, bias=self.bias)
+    return dict(d_model=self.d_model, n_layer=self.n_layer, d_intermediate=0,
+                vocab_size=self.vocab_size, ssm_cfg=ssm, rms_norm=True,
+                residual_in_fp32=self.residual_in_fp32, fused_add_norm=True,
+                pad_vocab_size_multiple=self.pad_vocab_size_multiple,
+                tie_embeddings=self.tie_embeddings, norm_eps=self.norm_eps)
 
+# %% ../nbs/01_model.ipynb #5b8932b9
 @patch
 def to_hf_config(self:MambaConfig):
     "The equivalent transformers `MambaConfig` (vocabulary already padded)"
     from transformers import MambaConfig as HFMambaConfig
-    return HFMambaConfig(**{theirs: getattr(self, ours) for theirs, ours in _HF_KEYS.items() if ours != 'vocab_size'},
-                         vocab_size=self.d_vocab, intermediate_size=self.d_inner)
+    kw = {theirs: getattr(self, ours) for theirs, ours in _HF_KEYS.items() if ours != 'vocab_size'}
+    return HFMambaConfig(**kw, vocab_size=self.d_vocab, intermediate_size=self.d_inner)
 
 # %% ../nbs/01_model.ipynb #29172336
 class RMSNorm(nn.Module):
@@ -106,11 +119,13 @@ class RMSNorm(nn.Module):
         self.eps, self.weight = eps, nn.Parameter(torch.ones(d))
     def forward(self, x):
         x = x.float()
-        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)).to(self.weight.dtype)
+        normed = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * normed.to(self.weight.dtype)
 
 # %% ../nbs/01_model.ipynb #a3936796
-_BLOCK_HOOKS = ('resid_pre', 'layer_input', 'normalized_input', 'in_proj', 'skip', 'conv', 'ssm_input', 'delta_1',
-                'B', 'C', 'delta_2', 'delta', 'A_bar', 'B_bar', 'h', 'y', 'ssm_output', 'after_skip', 'out_proj', 'resid_post')
+_BLOCK_HOOKS = ('resid_pre', 'layer_input', 'normalized_input', 'in_proj', 'skip', 'conv',
+                'ssm_input', 'delta_1', 'B', 'C', 'delta_2', 'delta', 'A_bar', 'B_bar', 'h', 'y',
+                'ssm_output', 'after_skip', 'out_proj', 'resid_post')
 _SSM_INTERNAL = ('A_bar', 'B_bar', 'h', 'y')
 
 class MambaBlock(nn.Module):
@@ -149,7 +164,8 @@ def causal_conv(self:MambaBlock, x): # [batch, pos, d_inner]
 @patch
 def ssm(self:MambaBlock, u, delta, B, C, impl:str='auto'):
     "y + D * u [batch, pos, d_inner] of the selective scan, through the internal hooks when any is active"
-    dt = torch.promote_types(u.dtype, torch.float32)  # the scan runs in float32 at least, also for bf16 weights
+    # the scan runs in float32 at least, also for bf16 weights
+    dt = torch.promote_types(u.dtype, torch.float32)
     A, D = -torch.exp(self.A_log.to(dt)), self.D.to(dt)
     u, delta, B, C = u.to(dt), delta.to(dt), B.to(dt), C.to(dt)
     if not self.ssm_internal_hooked(): return selective_scan(u, delta, A, B, C, D, impl=impl)
@@ -183,7 +199,8 @@ class HookedMamba(HookedRootModule):
     "Mamba-1 language model with TransformerLens-style hook points"
     def __init__(self, cfg:MambaConfig, tokenizer=None, init:bool=True):
         super().__init__()
-        self.cfg, self.tokenizer, self.scan_impl, self.name_or_path = cfg, tokenizer, 'auto', None  # scan_impl: set with `use_scan`
+        self.cfg, self.tokenizer = cfg, tokenizer
+        self.scan_impl, self.name_or_path = 'auto', None  # scan_impl: set with `use_scan`
         self.embedding = nn.Embedding(cfg.d_vocab, cfg.d_model)
         self.hook_embed = HookPoint()
         self.blocks = nn.ModuleList([MambaBlock(cfg, l) for l in range(cfg.n_layer)])
@@ -214,9 +231,11 @@ def init_weights(self:HookedMamba, seed:int|None=None):
             if b.conv1d.bias is not None: b.conv1d.bias.uniform_(-kb, kb, generator=g)
             std = cfg.dt_rank ** -0.5
             b.dt_proj.weight.uniform_(-std, std, generator=g)
-            dt = torch.exp(torch.rand(cfg.d_inner, generator=g) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3)).clamp(min=1e-4)
+            lo, hi = math.log(1e-3), math.log(0.1)  # softplus(bias) log-uniform in [0.001, 0.1]
+            dt = torch.exp(torch.rand(cfg.d_inner, generator=g) * (hi - lo) + lo).clamp(min=1e-4)
             b.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # inverse softplus
-            b.A_log.copy_(torch.log(torch.arange(1, cfg.d_state + 1, dtype=torch.float32)).repeat(cfg.d_inner, 1))
+            n = torch.arange(1, cfg.d_state + 1, dtype=torch.float32)  # S4D-real: A_{e,n} = -n
+            b.A_log.copy_(torch.log(n).repeat(cfg.d_inner, 1))
             b.D.fill_(1.)
             b.norm.weight.fill_(1.)
         self.norm_f.weight.fill_(1.)
@@ -224,59 +243,78 @@ def init_weights(self:HookedMamba, seed:int|None=None):
 
 # %% ../nbs/01_model.ipynb #f44a96d6
 @patch
-def forward(self:HookedMamba, input_ids:torch.Tensor, # [batch, pos] token ids (or [pos]); the residual stream with `start_at_layer`
-            stop_at_layer:int|None=None,  # return the residual stream entering this block instead of logits
-            start_at_layer:int|None=None): # `input_ids` is the residual stream [batch, pos, d_model] entering this block
+def forward(
+    self:HookedMamba,
+    input_ids:torch.Tensor, # [batch, pos] token ids (or [pos]); the residual stream with `start_at_layer`
+    stop_at_layer:int|None=None,  # return the residual stream entering this block instead of logits
+    start_at_layer:int|None=None): # `input_ids` is the residual stream [batch, pos, d_model] entering this block
     "Logits [batch, pos, d_vocab], or the residual stream [batch, pos, d_model] before block `stop_at_layer`"
     n = self.cfg.n_layer
     def layer_arg(l, name):
         if l is None: return None
         if not -n <= l <= n: raise ValueError(f"{name} must lie in [-{n}, {n}], got {l}")
         return l + n if l < 0 else l
-    start, stop = layer_arg(start_at_layer, 'start_at_layer') or 0, layer_arg(stop_at_layer, 'stop_at_layer')
-    if stop is not None and stop < start: raise ValueError(f"stop_at_layer ({stop}) comes before start_at_layer ({start})")
+    start = layer_arg(start_at_layer, 'start_at_layer') or 0
+    stop = layer_arg(stop_at_layer, 'stop_at_layer')
+    if stop is not None and stop < start:
+        raise ValueError(f"stop_at_layer ({stop}) comes before start_at_layer ({start})")
     if start_at_layer is not None:
         resid = input_ids
-        if not (torch.is_tensor(resid) and resid.is_floating_point() and resid.dim() == 3 and resid.shape[-1] == self.cfg.d_model):
-            raise ValueError(f"with start_at_layer, the input is the residual stream [batch, pos, {self.cfg.d_model}] entering that block, "
-                             f"got {tuple(getattr(resid, 'shape', ()))} {getattr(resid, 'dtype', type(resid).__name__)}")
+        if not (torch.is_tensor(resid) and resid.is_floating_point() and resid.dim() == 3
+                and resid.shape[-1] == self.cfg.d_model):
+            shape = tuple(getattr(resid, 'shape', ()))
+            dtype = getattr(resid, 'dtype', type(resid).__name__)
+            raise ValueError("with start_at_layer, the input is the residual stream "
+                             f"[batch, pos, {self.cfg.d_model}] entering that block, "
+                             f"got {shape} {dtype}")
     else:
         if isinstance(input_ids, str): input_ids = self.to_tokens(input_ids)
         if input_ids.dim() == 1: input_ids = input_ids[None]
         if input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
-            raise ValueError(f"input_ids must be integer token ids of shape [batch, pos], got {tuple(input_ids.shape)} {input_ids.dtype}")
+            raise ValueError("input_ids must be integer token ids of shape [batch, pos], "
+                             f"got {tuple(input_ids.shape)} {input_ids.dtype}")
         if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.cfg.d_vocab):
-            raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), got [{int(input_ids.min())}, {int(input_ids.max())}]")
-        resid = self.hook_embed(self.embedding(input_ids.to(self.device)))  # token ids follow the model, as in TransformerLens
+            raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), "
+                             f"got [{int(input_ids.min())}, {int(input_ids.max())}]")
+        # token ids follow the model, as in TransformerLens
+        resid = self.hook_embed(self.embedding(input_ids.to(self.device)))
     if self.cfg.residual_in_fp32: resid = resid.float()
     for b in self.blocks[start:stop]: resid = b(resid, impl=self.scan_impl)
     if stop is not None: return resid
     x = self.hook_norm(self.norm_f(resid))
     return self.hook_logits(self.lm_head(x.to(self.lm_head.weight.dtype)))
 
+# %% ../nbs/01_model.ipynb #40d93771
 @patch(as_prop=True)
 def device(self:HookedMamba)->torch.device:
     "Where the model's weights are (token ids passed to it are moved there)"
     return self.embedding.weight.device
 
+# %% ../nbs/01_model.ipynb #6f035e49
 @patch
 def to_tokens(self:HookedMamba, text:str|list[str])->torch.Tensor:
     "Token ids [batch, pos] of `text` with the model's tokenizer"
-    if self.tokenizer is None: raise ValueError("this model has no tokenizer: pass token ids, or set model.tokenizer")
-    ids = self.tokenizer([text] if isinstance(text, str) else text, return_tensors='pt')['input_ids']
+    if self.tokenizer is None:
+        raise ValueError("this model has no tokenizer: pass token ids, or set model.tokenizer")
+    texts = [text] if isinstance(text, str) else text
+    ids = self.tokenizer(texts, return_tensors='pt')['input_ids']
     return ids.to(self.device)
 
 # %% ../nbs/01_model.ipynb #7924a7a0
 @patch
-def unembed(self:HookedMamba, resid:torch.Tensor)->torch.Tensor: # [..., d_model] residual stream after the last block
+def unembed(self:HookedMamba,
+            resid:torch.Tensor)->torch.Tensor: # [..., d_model] residual stream after the last block
     "Logits [..., d_vocab] of a residual stream: the final norm, then the unembedding (no hooks run)"
     return self.lm_head(self.norm_f(resid).to(self.lm_head.weight.dtype))
 
 # %% ../nbs/01_model.ipynb #522f8457
 @patch
 @contextlib.contextmanager
-def use_scan(self:HookedMamba, impl:str): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm), see `selective_scan`
-    "Run every block's selective scan through `impl` inside the `with` block (yields the model); the previous choice is restored on exit"
+def use_scan(
+    self:HookedMamba,
+    impl:str): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm), see `selective_scan`
+    ("Run every block's selective scan through `impl` inside the `with` block (yields the model); "
+     "the previous choice is restored on exit")
     prev, self.scan_impl = self.scan_impl, check_scan_impl(impl)
     try: yield self
     finally: self.scan_impl = prev
@@ -288,10 +326,12 @@ def to_hooked_state_dict(sd:dict)->dict:
     for k, v in sd.items():
         k2 = re.sub(r'^backbone\.layers\.(\d+)\.mixer\.', r'blocks.\1.', k)
         k2 = re.sub(r'^backbone\.layers\.(\d+)\.norm\.', r'blocks.\1.norm.', k2)
-        k2 = re.sub(r'^backbone\.(embedding|embeddings)\.', 'embedding.', k2).replace('backbone.norm_f.', 'norm_f.')
+        k2 = re.sub(r'^backbone\.(embedding|embeddings)\.', 'embedding.', k2)
+        k2 = k2.replace('backbone.norm_f.', 'norm_f.')
         out[k2] = v
     return out
 
+# %% ../nbs/01_model.ipynb #72a794ac
 def to_original_state_dict(sd:dict)->dict:
     "Rename HookedMamba's parameters to mamba_ssm's checkpoint keys"
     out = {}
@@ -303,7 +343,8 @@ def to_original_state_dict(sd:dict)->dict:
     return out
 
 # %% ../nbs/01_model.ipynb #2a72d230
-_WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json')
+_WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json',
+                 'pytorch_model.bin', 'pytorch_model.bin.index.json')
 
 def _load_weights(path:Path)->dict:
     "State dict from one weights file (or shard index) without unpickling arbitrary objects"
@@ -318,7 +359,8 @@ def _load_weights(path:Path)->dict:
 def load_checkpoint(path:str|Path)->tuple[MambaConfig, dict]:
     "Config and state dict (HookedMamba names) from a local checkpoint directory in either format"
     path = Path(path)
-    if not (path / 'config.json').exists(): raise FileNotFoundError(f"{path} has no config.json: not a Mamba checkpoint directory")
+    if not (path / 'config.json').exists():
+        raise FileNotFoundError(f"{path} has no config.json: not a Mamba checkpoint directory")
     cfg = MambaConfig.from_dict(json.loads((path / 'config.json').read_text()))
     wf = next((path / f for f in _WEIGHT_FILES if (path / f).exists()), None)
     if wf is None: raise FileNotFoundError(f"{path} has none of {', '.join(_WEIGHT_FILES)}")
@@ -326,20 +368,27 @@ def load_checkpoint(path:str|Path)->tuple[MambaConfig, dict]:
 
 # %% ../nbs/01_model.ipynb #19340f75
 @patch(cls_method=True)
-def from_state_dict(cls:HookedMamba, cfg:MambaConfig, sd:dict, device=None, dtype=None, tokenizer=None):
+def from_state_dict(cls:HookedMamba, cfg:MambaConfig, sd:dict,
+                    device=None, dtype=None, tokenizer=None):
     "Model from a config and a state dict in HookedMamba names"
     sd = dict(sd)
     if cfg.tie_embeddings: sd.pop('lm_head.weight', None)
     with torch.device('meta'): model = cls(cfg, tokenizer=tokenizer, init=False)
-    shapes = {k: v.shape for k, v in model.state_dict().items() if not (cfg.tie_embeddings and k == 'lm_head.weight')}
+    shapes = {k: v.shape for k, v in model.state_dict().items()
+              if not (cfg.tie_embeddings and k == 'lm_head.weight')}
     missing, extra = sorted(set(shapes) - set(sd)), sorted(set(sd) - set(shapes))
-    if missing or extra: raise ValueError(f"checkpoint does not match the config: missing {missing[:5]}, unexpected {extra[:5]}")
+    if missing or extra:
+        raise ValueError("checkpoint does not match the config: "
+                         f"missing {missing[:5]}, unexpected {extra[:5]}")
     for k, v in sd.items():
-        if v.shape != shapes[k]: raise ValueError(f"checkpoint tensor {k} has shape {tuple(v.shape)}, config expects {tuple(shapes[k])}")
+        if v.shape != shapes[k]:
+            raise ValueError(f"checkpoint tensor {k} has shape {tuple(v.shape)}, "
+                             f"config expects {tuple(shapes[k])}")
     model.load_state_dict(sd, strict=False, assign=True)
     if cfg.tie_embeddings: model.lm_head.weight = model.embedding.weight
     if dtype is not None: model = model.to(dtype)
-    for b in model.blocks: b.A_log.data, b.D.data = b.A_log.data.float(), b.D.data.float()  # the SSM stays in float32
+    for b in model.blocks:  # the SSM stays in float32
+        b.A_log.data, b.D.data = b.A_log.data.float(), b.D.data.float()
     return model.to(device) if device is not None else model
 
 # %% ../nbs/01_model.ipynb #f0cfd9d1
@@ -348,27 +397,33 @@ MAMBA_TOKENIZER = 'EleutherAI/gpt-neox-20b'
 def _hub_dir(name:str)->Path:
     "Local snapshot of a hub repository holding a Mamba checkpoint"
     from huggingface_hub import snapshot_download
-    try: return Path(snapshot_download(name, allow_patterns=['*.json', '*.safetensors', '*.bin', '*.txt', '*.model']))
+    patterns = ['*.json', '*.safetensors', '*.bin', '*.txt', '*.model']
+    try: return Path(snapshot_download(name, allow_patterns=patterns))
     except Exception as e:
-        raise OSError(f"could not download {name!r} from the Hugging Face hub ({type(e).__name__}: {e}); "
-                      "pass a local checkpoint directory instead") from e
+        raise OSError(f"could not download {name!r} from the Hugging Face hub "
+                      f"({type(e).__name__}: {e}); pass a local checkpoint directory instead") from e
 
 def _tokenizer_for(path:Path, name:str):
     from transformers import AutoTokenizer
-    if any((path / f).exists() for f in ('tokenizer.json', 'tokenizer_config.json')): return AutoTokenizer.from_pretrained(str(path))
+    if any((path / f).exists() for f in ('tokenizer.json', 'tokenizer_config.json')):
+        return AutoTokenizer.from_pretrained(str(path))
     if name.startswith('state-spaces/'): return AutoTokenizer.from_pretrained(MAMBA_TOKENIZER)
     return None
 
+# %% ../nbs/01_model.ipynb #d06abf38
 @patch(cls_method=True)
 def from_pretrained(cls:HookedMamba, name_or_path:str|os.PathLike, # hub id or local directory
                     device=None, dtype=None, # where and in what dtype to put the weights
                     tokenizer=None): # overrides the tokenizer found with the checkpoint
-    "Load a Mamba-1 checkpoint (mamba_ssm or transformers format) from the hub, a local directory, or 'tiny' (the embedded default)"
+    ("Load a Mamba-1 checkpoint (mamba_ssm or transformers format) from the hub, "
+     "a local directory, or 'tiny' (the embedded default)")
     path = Path(name_or_path)
-    if str(name_or_path) == 'tiny': path = Path(str(importlib.resources.files('mamba_sae'))) / 'tiny_model'  # the embedded default
+    if str(name_or_path) == 'tiny':  # the embedded default
+        path = Path(str(importlib.resources.files('mamba_sae'))) / 'tiny_model'
     if not path.is_dir():
         if path.exists() or not re.fullmatch(r'[\w.-]+/[\w.-]+', str(name_or_path)):
-            raise FileNotFoundError(f"{name_or_path} is not a checkpoint directory, nor a hub id like 'state-spaces/mamba-370m'")
+            raise FileNotFoundError(f"{name_or_path} is not a checkpoint directory, "
+                                    "nor a hub id like 'state-spaces/mamba-370m'")
         path = _hub_dir(str(name_or_path))
     cfg, sd = load_checkpoint(path)
     if tokenizer is None: tokenizer = _tokenizer_for(path, str(name_or_path))
@@ -387,7 +442,8 @@ def save_pretrained(self:HookedMamba, path:str|os.PathLike):
     with atomic_dir(path, replace=True) as tmp:
         (tmp / 'config.json').write_text(json.dumps(self.cfg.to_dict(), indent=2))
         save_file(to_original_state_dict(sd), str(tmp / 'model.safetensors'))
-        if self.tokenizer is not None and hasattr(self.tokenizer, 'save_pretrained'): self.tokenizer.save_pretrained(str(tmp))
+        if self.tokenizer is not None and hasattr(self.tokenizer, 'save_pretrained'):
+            self.tokenizer.save_pretrained(str(tmp))
 
 # %% ../nbs/01_model.ipynb #883586b6
 @patch(cls_method=True)
@@ -396,7 +452,8 @@ def from_hf(cls:HookedMamba, hf_model, # a transformers `MambaForCausalLM`
     "HookedMamba with the weights of a transformers `MambaForCausalLM`"
     cfg = MambaConfig.from_dict(hf_model.config.to_dict())
     sd = {k: v.detach().clone() for k, v in hf_model.state_dict().items()}
-    return cls.from_state_dict(cfg, to_hooked_state_dict(sd), device=device, dtype=dtype, tokenizer=tokenizer)
+    return cls.from_state_dict(cfg, to_hooked_state_dict(sd),
+                               device=device, dtype=dtype, tokenizer=tokenizer)
 
 # %% ../nbs/01_model.ipynb #bf2bb54b
 def random_hf_mamba(cfg:MambaConfig, seed:int=0):
@@ -409,32 +466,41 @@ def random_hf_mamba(cfg:MambaConfig, seed:int=0):
             if n.endswith('A_log'): p.copy_(torch.log(torch.rand_like(p) * 8 + 0.5))
             elif n.endswith('dt_proj.bias'): p.copy_(torch.randn_like(p) - 2)
             elif 'norm' in n or n.endswith('.D'): p.copy_(1 + 0.3 * torch.randn_like(p))
-            else: p.copy_(torch.randn_like(p) * (0.5 / math.sqrt(p.shape[-1]) if p.dim() > 1 else 0.1))
+            else:
+                scale = 0.5 / math.sqrt(p.shape[-1]) if p.dim() > 1 else 0.1
+                p.copy_(torch.randn_like(p) * scale)
     return m
 
 # %% ../nbs/01_model.ipynb #1acb59af
 def save_original_checkpoint(hf_model, cfg:MambaConfig, path):
     "Write `hf_model` as a mamba_ssm-format checkpoint (config.json + pytorch_model.bin) at `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    sd = {re.sub(r'^backbone\.embeddings\.', 'backbone.embedding.', k): v.contiguous() for k, v in hf_model.state_dict().items()}
+    sd = {re.sub(r'^backbone\.embeddings\.', 'backbone.embedding.', k): v.contiguous()
+          for k, v in hf_model.state_dict().items()}
     torch.save(sd, path / 'pytorch_model.bin')
     (path / 'config.json').write_text(json.dumps(cfg.to_dict()))
 
 # %% ../nbs/01_model.ipynb #ef2177a8
 def resolve_device(device:str|torch.device|None='auto')->torch.device:
-    "The `torch.device` that a `--device` argument names: 'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:N'"
+    ("The `torch.device` that a `--device` argument names: 'auto' (CUDA when available, else CPU), "
+     "'cpu', 'cuda', 'cuda:N'")
     if device is None or device == 'auto':
         if not torch.cuda.is_available(): return torch.device('cpu')
         return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
     try: d = torch.device(device)
-    except (RuntimeError, TypeError): raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}: "
+                         "use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
     if d.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available here: use 'cpu' or 'auto'")
-    if d.type not in ('cpu', 'cuda'): raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available here: "
+                         "use 'cpu' or 'auto'")
+    if d.type not in ('cpu', 'cuda'):
+        raise ValueError(f"unsupported device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     return d
 
 # %% ../nbs/01_model.ipynb #287bcdc4
-def process_group(init:bool=False): # start the group from torchrun's environment (WORLD_SIZE > 1) if none runs yet
+def process_group(
+    init:bool=False): # start the group from torchrun's environment (WORLD_SIZE > 1) if none runs yet
     "`torch.distributed` when a process group is running (under torchrun), else None"
     import torch.distributed as dist
     if not dist.is_available(): return None

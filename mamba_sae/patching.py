@@ -24,14 +24,16 @@ def _block_hook(model, hook:str)->list[str]:
     return names
 
 def resample_ablation(model, ds:PatchingDataset, hook:str='hook_out_proj', # block-level hook to patch
-                      by:str='layer',        # 'layer' or 'layer_position'
+                      by:str='layer',        # 'layer' (result [n_layer]) or 'layer_position' ([n_layer, pos])
                       batch_size:int=256)->torch.Tensor:
-    "Normalized logit difference [n_layer] (or [n_layer, pos]) with `hook` patched to the corrupt run's value in one layer (and position) at a time"
-    if by not in ('layer', 'layer_position'): raise ValueError(f"by must be 'layer' or 'layer_position', got {by!r}")
+    "Normalized logit difference with `hook` patched to the corrupt run's value in one layer (and position) at a time"
+    if by not in ('layer', 'layer_position'):
+        raise ValueError(f"by must be 'layer' or 'layer_position', got {by!r}")
     names, (n, L), N = _block_hook(model, hook), (model.cfg.n_layer, ds.clean.shape[1]), len(ds)
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
     with torch.no_grad():   # the corrupt run's values at `hook`, computed batch by batch
-        parts = [model.run_with_cache(ds.corrupt[i:i + batch_size], names_filter=names)[1] for i in range(0, N, batch_size)]
+        parts = [model.run_with_cache(ds.corrupt[i:i + batch_size], names_filter=names)[1]
+                 for i in range(0, N, batch_size)]
     corr = {nm: torch.cat([c[nm] for c in parts]) for nm in names}
     lay = torch.arange(n).repeat_interleave(L if by == 'layer_position' else 1)
     pos = torch.arange(L).repeat(n) if by == 'layer_position' else torch.full((n,), -1)
@@ -45,19 +47,24 @@ def resample_ablation(model, ds:PatchingDataset, hook:str='hook_out_proj', # blo
             if by == 'layer': x[r] = corr[names[l]][i[r]]
             else: x[r, pos[v[r]]] = corr[names[l]][i[r], pos[v[r]]]
             return x
-        with torch.no_grad(), model.hooks([(nm, lambda x, hook, l=l: fn(x, hook, l)) for l, nm in enumerate(names)]):
+        hooks = [(nm, lambda x, hook, l=l: fn(x, hook, l)) for l, nm in enumerate(names)]
+        with torch.no_grad(), model.hooks(hooks):
             out.append(logit_diff(model(ds.clean[i]), ds[i]))
     lds = torch.cat(out).view(len(lay), N)
     res = torch.tensor([normalized_logit_diff(ld, ldc, ldk, ds) for ld in lds])
     return res.view(n, L) if by == 'layer_position' else res
 
 # %% ../nbs/09_patching.ipynb #fd79ac06
-def plot_resample_ablation(res:torch.Tensor, tokens:list[str]|None=None, title:str='resample ablation', ax=None):
+def plot_resample_ablation(res:torch.Tensor, # a `resample_ablation` result
+                           tokens:list[str]|None=None, # labels of the positions
+                           title:str='resample ablation', ax=None):
     "Heatmap of a `resample_ablation` result by layer and position (bars when it is per layer)"
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(7, 0.45 * len(res) + 1.8) if res.dim() == 2 else (4.5, 2.8))
+    size = (7, 0.45 * len(res) + 1.8) if res.dim() == 2 else (4.5, 2.8)
+    if ax is None: _, ax = plt.subplots(figsize=size)
     if res.dim() == 1:
-        ax.bar(range(len(res)), res.tolist()); ax.set(xlabel='layer', ylabel='normalized logit diff', title=title)
+        ax.bar(range(len(res)), res.tolist())
+        ax.set(xlabel='layer', ylabel='normalized logit diff', title=title)
         ax.axhline(1, color='k', lw=.5, ls=':')
         return ax
     im = ax.imshow(res, cmap='RdBu', vmin=-1, vmax=1, aspect='auto')
@@ -75,7 +82,8 @@ def patch_edges(model, ds:PatchingDataset,
     n = model.cfg.n_layer
     edges = layer_edges(n) if edges is None else list(edges)
     if patched.dim() == 1: patched = patched[None]
-    if patched.shape[1] != len(edges): raise ValueError(f"patched has {patched.shape[1]} columns for {len(edges)} edges")
+    if patched.shape[1] != len(edges):
+        raise ValueError(f"patched has {patched.shape[1]} columns for {len(edges)} edges")
     vk = corrupt or site_values(model, {}, ds.corrupt, batch_size)
     into = {}
     for e, (s, r) in enumerate(map(Edge.parse, edges)): into.setdefault(r, []).append((s, e))
@@ -97,23 +105,28 @@ def patch_edges(model, ds:PatchingDataset,
         out.append(logit_diff(logits, ds[i]))
     return torch.cat(out).view(V, N)
 
+# %% ../nbs/09_patching.ipynb #1423797d
 def path_patching(model, ds:PatchingDataset, sender:int|str, # a layer or 'embed'
                   receiver:int|str, batch_size:int=256)->float: # a later layer or 'logits'
     "Normalized logit difference when only `sender`'s path into `receiver` carries the corrupt run's value"
     edges = layer_edges(model.cfg.n_layer)
     name = Edge(sender, receiver).name
-    if name not in edges: raise ValueError(f"no edge from {sender!r} to {receiver!r}: senders are 'embed' or a layer, receivers a later layer or 'logits'")
+    if name not in edges:
+        raise ValueError(f"no edge from {sender!r} to {receiver!r}: senders are 'embed' or a layer, "
+                         f"receivers a later layer or 'logits'")
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
     mask = torch.tensor([e == name for e in edges])
     return normalized_logit_diff(patch_edges(model, ds, mask, edges, batch_size)[0], ldc, ldk, ds)
 
 # %% ../nbs/09_patching.ipynb #fe535805
 def edge_scores(model, ds:PatchingDataset, method:str='ig', # 'exact', 'attrib' (EAP) or 'ig' (EAP-IG)
-                steps:int=10, batch_size:int=256)->dict:
-    "Scores of every layer-graph edge: drop of the summed logit difference when it is patched (positive = supports the clean answer)"
-    if method not in ('exact', 'attrib', 'ig'): raise ValueError(f"method must be 'exact', 'attrib' or 'ig', got {method!r}")
+                steps:int=10, batch_size:int=256)->dict: # {edge: score}, positive = supports the clean answer
+    "Scores of every layer-graph edge: drop of the summed logit difference when it is patched"
+    if method not in ('exact', 'attrib', 'ig'):
+        raise ValueError(f"method must be 'exact', 'attrib' or 'ig', got {method!r}")
     ldc, _ = task_logit_diffs(model, ds, batch_size)
-    vc, vk = site_values(model, {}, ds.clean, batch_size), site_values(model, {}, ds.corrupt, batch_size)
+    vc = site_values(model, {}, ds.clean, batch_size)
+    vk = site_values(model, {}, ds.corrupt, batch_size)
     if method == 'exact':
         E = layer_edges(model.cfg.n_layer)
         lds = patch_edges(model, ds, torch.eye(len(E), dtype=torch.bool), E, batch_size, vk)
@@ -131,9 +144,13 @@ class ACDCResult:
     threshold:float
     evaluations:int
     trace:list        # (edge, value with it removed, removed?) in visiting order
-    def __repr__(self): return f"ACDCResult(kept={len(self.edges)} of {len(self.edges) + len(self.removed)} edges, value={self.value:.3f}, threshold={self.threshold})"
+    def __repr__(self):
+        return (f"ACDCResult(kept={len(self.edges)} of {len(self.edges) + len(self.removed)} edges, "
+                f"value={self.value:.3f}, threshold={self.threshold})")
 
-def acdc(model, ds:PatchingDataset, threshold:float=0.02, # remove an edge when it costs less than this much normalized logit difference
+# %% ../nbs/09_patching.ipynb #e5c3c153
+def acdc(model, ds:PatchingDataset,
+         threshold:float=0.02, # remove an edge when it costs less than this much normalized logit difference
          batch_size:int=256, progress:bool=True)->ACDCResult:
     "ACDC on the layer graph with exact patching"
     from tqdm.auto import tqdm
@@ -142,17 +159,21 @@ def acdc(model, ds:PatchingDataset, threshold:float=0.02, # remove an edge when 
     E = layer_edges(n)
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
     vk = site_values(model, {}, ds.corrupt, batch_size)
-    value = lambda m: normalized_logit_diff(patch_edges(model, ds, m, E, batch_size, vk)[0], ldc, ldk, ds)
+    def value(m):   # normalized logit difference with the edges `m` patched
+        return normalized_logit_diff(patch_edges(model, ds, m, E, batch_size, vk)[0], ldc, ldk, ds)
     removed = torch.zeros(len(E), dtype=torch.bool)
     cur, trace, evals = value(removed), [], 1
-    order = [Edge(s, r).name for r in ['logits', *range(n - 1, -1, -1)] for s in [*range((n if r == 'logits' else r) - 1, -1, -1), 'embed']]
+    receivers = ['logits', *range(n - 1, -1, -1)]   # from the logits backwards
+    senders = lambda r: [*range((n if r == 'logits' else r) - 1, -1, -1), 'embed']   # latest first
+    order = [Edge(s, r).name for r in receivers for s in senders(r)]
     for name in tqdm(order, desc='acdc', disable=not progress):
         trial = removed.clone(); trial[E.index(name)] = True
         v = value(trial); evals += 1
         drop = cur - v < threshold
         trace.append((name, v, bool(drop)))
         if drop: removed, cur = trial, v
-    return ACDCResult([e for e, r in zip(E, removed) if not r], [e for e, r in zip(E, removed) if r], cur, threshold, evals, trace)
+    kept = [e for e, r in zip(E, removed) if not r]
+    return ACDCResult(kept, [e for e, r in zip(E, removed) if r], cur, threshold, evals, trace)
 
 # %% ../nbs/09_patching.ipynb #ab1e106a
 def plot_layer_graph(n_layer:int, edges, # kept edge names, or {edge: score}
@@ -183,24 +204,31 @@ def _local_only_hooks(block)->list:
     rec = lambda key: (lambda x, hook: st.__setitem__(key, x))
     def conv(x, hook):
         w = block.conv1d.weight[:, 0, K - 1].to(x.dtype)
-        return st['xs'] * w + (block.conv1d.bias.to(x.dtype) if block.conv1d.bias is not None else 0)
+        bias = block.conv1d.bias.to(x.dtype) if block.conv1d.bias is not None else 0
+        return st['xs'] * w + bias
     def ssm(y, hook):
         u, d = st['u'].float(), st['delta'].float()
-        return (d * u * (st['B'].float() * st['C'].float()).sum(-1, keepdim=True) + u * block.D.float()).to(y.dtype)
+        bc = (st['B'].float() * st['C'].float()).sum(-1, keepdim=True)
+        return (d * u * bc + u * block.D.float()).to(y.dtype)
     at = lambda h: site(l, h)
-    return [(at('in_proj'), rec('xs')), (at('conv'), conv), (at('ssm_input'), rec('u')), (at('B'), rec('B')),
-            (at('C'), rec('C')), (at('delta'), rec('delta')), (at('ssm_output'), ssm)]
+    return [(at('in_proj'), rec('xs')), (at('conv'), conv), (at('ssm_input'), rec('u')),
+            (at('B'), rec('B')), (at('C'), rec('C')), (at('delta'), rec('delta')),
+            (at('ssm_output'), ssm)]
 
+# %% ../nbs/09_patching.ipynb #bafd55d2
 def _zero_at(mask): return lambda x, hook: x.masked_fill(mask[..., None], 0.)
 
 def blocked_logits(model, tokens:torch.Tensor, # [N, L] prompts
                    layers,                      # layers in which to block movement between positions
-                   sources:torch.Tensor|None=None)->torch.Tensor: # [N, L] bool: block only these positions' flow into the last one
+                   # [N, L] bool: block only these positions' flow into the last one
+                   sources:torch.Tensor|None=None)->torch.Tensor:
     "Last-position logits [N, d_vocab] with movement between positions blocked in `layers`"
     n, layers = model.cfg.n_layer, set(layers)
     bad = [l for l in layers if not 0 <= l < n]
     if bad: raise ValueError(f"layers {bad} do not exist; the model has layers 0..{n - 1}")
-    if sources is not None and sources.shape != tokens.shape: raise ValueError(f"sources must be a bool mask of shape {tuple(tokens.shape)}, got {tuple(sources.shape)}")
+    if sources is not None and sources.shape != tokens.shape:
+        raise ValueError(f"sources must be a bool mask of shape {tuple(tokens.shape)}, "
+                         f"got {tuple(sources.shape)}")
     with torch.no_grad():
         resid = model(tokens, stop_at_layer=0)
         src = None if sources is None else sources.to(resid.device)
@@ -210,13 +238,15 @@ def blocked_logits(model, tokens:torch.Tensor, # [N, L] prompts
             if sources is None:
                 with model.hooks(_local_only_hooks(model.blocks[l])): resid = step()
                 continue
-            with model.hooks([(site(l, 'in_proj'), _zero_at(src)), (site(l, 'ssm_input'), _zero_at(src))]): ko = step()
+            zero_src = [(site(l, 'in_proj'), _zero_at(src)), (site(l, 'ssm_input'), _zero_at(src))]
+            with model.hooks(zero_src): ko = step()
             resid = torch.cat([step()[:, :-1], ko[:, -1:]], 1)
         return model.unembed(resid[:, -1])
 
 # %% ../nbs/09_patching.ipynb #a00f4f9c
 def token_movement(model, ds:PatchingDataset,
-                   sources:list[str]|torch.Tensor|None=None, # slot names of `ds` (e.g. ['N1', 'N2', 'N3']) or a [N, L] bool mask
+                   # slot names of `ds` (e.g. ['N1', 'N2', 'N3']) or a [N, L] bool mask
+                   sources:list[str]|torch.Tensor|None=None,
                    batch_size:int=256)->dict:
     "Normalized logit difference with movement between positions blocked in each layer alone, and in all layers"
     if isinstance(sources, (list, tuple)):
@@ -227,8 +257,9 @@ def token_movement(model, ds:PatchingDataset,
         sources = m
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
     def nld(layers):
-        lg = torch.cat([blocked_logits(model, ds.clean[i:i + batch_size], layers, None if sources is None else sources[i:i + batch_size])
-                        for i in range(0, len(ds), batch_size)])
+        chunk = lambda i: blocked_logits(model, ds.clean[i:i + batch_size], layers,
+                                         None if sources is None else sources[i:i + batch_size])
+        lg = torch.cat([chunk(i) for i in range(0, len(ds), batch_size)])
         return normalized_logit_diff(lg, ldc, ldk, ds)
     n = model.cfg.n_layer
     return dict(per_layer=torch.tensor([nld([l]) for l in range(n)]), all_layers=nld(range(n)))

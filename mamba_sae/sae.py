@@ -25,6 +25,7 @@ def _csr_tensor(*args, **kw):
         warnings.filterwarnings('ignore', message='Sparse CSR tensor support is in beta')
         return torch.sparse_csr_tensor(*args, **kw)
 
+# %% ../nbs/04_sae.ipynb #37916537
 def _csr_pattern(idx, n):
     "CSR pattern (crow, col, order) of the [n, B] transpose of a matrix with k nonzeros per row at idx [B, k]"
     flat = idx.flatten()
@@ -36,14 +37,17 @@ def _csr_pattern(idx, n):
 def _t_matmul(pattern, vals, dense, n):
     "Sᵀ @ dense for the sparse [B, n] matrix S with values vals [B, k] on `pattern`: [n, d]"
     crow, col, order = pattern
-    S_t = _csr_tensor(crow, col, vals.flatten()[order], size=(n, len(dense)), check_invariants=False)
+    S_t = _csr_tensor(crow, col, vals.flatten()[order], size=(n, len(dense)),
+                      check_invariants=False)
     return S_t @ dense
 
+# %% ../nbs/04_sae.ipynb #2ace4eda
 def _sampled_rows_dot(idx, W, g):
     "out[b, j] = W[idx[b, j]] · g[b] for idx [B, k], W [n, d], g [B, d], computing only those B·k products"
     B, k = idx.shape
-    M = _csr_tensor(torch.arange(0, B * k + 1, k, device=idx.device), idx.flatten(), g.new_zeros(B * k),
-                    size=(B, W.shape[0]), check_invariants=False)
+    crow = torch.arange(0, B * k + 1, k, device=idx.device)  # k entries per row
+    M = _csr_tensor(crow, idx.flatten(), g.new_zeros(B * k), size=(B, W.shape[0]),
+                    check_invariants=False)
     return torch.sparse.sampled_addmm(M, g, W.t()).values().view(B, k)
 
 # %% ../nbs/04_sae.ipynb #9a303ff5
@@ -59,7 +63,8 @@ class SparseDecode(torch.autograd.Function):
         acts, idx, W_dec = ctx.saved_tensors
         g_acts = g_W = None
         if ctx.needs_input_grad[0]: g_acts = _sampled_rows_dot(idx, W_dec, g)
-        if ctx.needs_input_grad[2]: g_W = _t_matmul(_csr_pattern(idx, len(W_dec)), acts, g, len(W_dec))
+        if ctx.needs_input_grad[2]:
+            g_W = _t_matmul(_csr_pattern(idx, len(W_dec)), acts, g, len(W_dec))
         return g_acts, None, g_W
 
 # %% ../nbs/04_sae.ipynb #aa9c4015
@@ -81,12 +86,16 @@ class TopKEncode(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g_acts, _, g_aux, __):
         x, W_enc, acts, idx = ctx.saved_tensors
-        g = torch.cat([g_acts, g_aux if g_aux is not None else acts.new_zeros(len(x), idx.shape[1] - g_acts.shape[1])], 1)
+        if g_aux is None: g_aux = acts.new_zeros(len(x), idx.shape[1] - g_acts.shape[1])
+        g = torch.cat([g_acts, g_aux], 1)
         g = g * (acts > 0)                                # through the ReLU
         g_x = g_W = g_b = None
-        if ctx.needs_input_grad[0]: g_x = F.embedding_bag(idx, W_enc.t().contiguous(), per_sample_weights=g, mode='sum')
-        if ctx.needs_input_grad[1]: g_W = _t_matmul(_csr_pattern(idx, W_enc.shape[1]), g, x, W_enc.shape[1]).t()
-        if ctx.needs_input_grad[2]: g_b = torch.zeros_like(W_enc[0]).index_add_(0, idx.flatten(), g.flatten())
+        if ctx.needs_input_grad[0]:
+            g_x = F.embedding_bag(idx, W_enc.t().contiguous(), per_sample_weights=g, mode='sum')
+        if ctx.needs_input_grad[1]:
+            g_W = _t_matmul(_csr_pattern(idx, W_enc.shape[1]), g, x, W_enc.shape[1]).t()
+        if ctx.needs_input_grad[2]:
+            g_b = torch.zeros_like(W_enc[0]).index_add_(0, idx.flatten(), g.flatten())
         return g_x, g_W, g_b, None, None, None
 
 # %% ../nbs/04_sae.ipynb #78ff0d08
@@ -99,6 +108,7 @@ class SAEOutput:
     fvu: torch.Tensor          # scalar: Σ squared error / Σ squared deviation from the batch mean
     auxk_loss: torch.Tensor    # scalar: AuxK reconstruction of the residual by dead latents, same normalisation
 
+# %% ../nbs/04_sae.ipynb #92f537eb
 class TopKSAE(nn.Module):
     "Top-k sparse autoencoder with SAELens parameter names"
     def __init__(self, d_in:int, d_sae:int, k:int,
@@ -107,9 +117,12 @@ class TopKSAE(nn.Module):
                  seed:int|None=0, dtype=torch.float32, device=None):
         super().__init__()
         for n, v in dict(d_in=d_in, d_sae=d_sae, k=k).items():
-            if not isinstance(v, int) or v < 1: raise ValueError(f"TopKSAE: {n} must be a positive integer, got {v!r}")
-        if k > d_sae: raise ValueError(f"TopKSAE: k={k} is larger than d_sae={d_sae}; choose k <= d_sae")
-        self.d_in, self.d_sae, self.k, self.hook_name, self.model_name = d_in, d_sae, k, hook_name, model_name
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"TopKSAE: {n} must be a positive integer, got {v!r}")
+        if k > d_sae:
+            raise ValueError(f"TopKSAE: k={k} is larger than d_sae={d_sae}; choose k <= d_sae")
+        self.d_in, self.d_sae, self.k = d_in, d_sae, k
+        self.hook_name, self.model_name = hook_name, model_name
         g = torch.Generator().manual_seed(seed) if seed is not None else None
         W_dec = torch.randn(d_sae, d_in, generator=g, dtype=torch.float64)
         W_dec /= W_dec.norm(dim=-1, keepdim=True)
@@ -118,18 +131,23 @@ class TopKSAE(nn.Module):
         self.b_enc = nn.Parameter(torch.zeros(d_sae, dtype=dtype, device=device))
         self.b_dec = nn.Parameter(torch.zeros(d_in, dtype=dtype, device=device))
 
-    def __repr__(self): return f"TopKSAE(d_in={self.d_in}, d_sae={self.d_sae}, k={self.k}, hook_name={self.hook_name!r})"
+    def __repr__(self):
+        return (f"TopKSAE(d_in={self.d_in}, d_sae={self.d_sae}, k={self.k}, "
+                f"hook_name={self.hook_name!r})")
 
 # %% ../nbs/04_sae.ipynb #4a58a5ae
 def _check_in(sae, x):
     if x.shape[-1] != sae.d_in:
-        raise ValueError(f"x has last dimension {x.shape[-1]}, but this SAE{' for ' + sae.hook_name if sae.hook_name else ''} has d_in={sae.d_in}")
+        site = ' for ' + sae.hook_name if sae.hook_name else ''
+        raise ValueError(f"x has last dimension {x.shape[-1]}, "
+                         f"but this SAE{site} has d_in={sae.d_in}")
 
 def _encode(sae, x, dead=None, k_aux=0):
     "Sparse encode of x [..., d_in]: (acts, idx, aux_acts, aux_idx), each [..., k] / [..., k_aux]"
     _check_in(sae, x)
     lead = x.shape[:-1]
-    out = TopKEncode.apply((x - sae.b_dec).reshape(-1, sae.d_in), sae.W_enc, sae.b_enc, sae.k, dead, k_aux)
+    centred = (x - sae.b_dec).reshape(-1, sae.d_in)
+    out = TopKEncode.apply(centred, sae.W_enc, sae.b_enc, sae.k, dead, k_aux)
     return tuple(t.reshape(*lead, t.shape[-1]) for t in out)
 
 # %% ../nbs/04_sae.ipynb #b445e5f2
@@ -139,13 +157,16 @@ def encode(self:TopKSAE, x):
     acts, idx, _, _ = _encode(self, x)
     return acts, idx
 
+# %% ../nbs/04_sae.ipynb #f88e8d48
 @patch
 def decode(self:TopKSAE, acts, idx):
     "Reconstruction [..., d_in] from the sparse latents (values, indices [..., k])"
     lead = acts.shape[:-1]
-    out = SparseDecode.apply(acts.reshape(-1, acts.shape[-1]), idx.reshape(-1, idx.shape[-1]), self.W_dec) + self.b_dec
+    flat_acts, flat_idx = acts.reshape(-1, acts.shape[-1]), idx.reshape(-1, idx.shape[-1])
+    out = SparseDecode.apply(flat_acts, flat_idx, self.W_dec) + self.b_dec
     return out.reshape(*lead, self.d_in)
 
+# %% ../nbs/04_sae.ipynb #02f60676
 @patch
 def encode_dense(self:TopKSAE, x):
     "Dense latents [..., d_sae]: the top k of ReLU((x − b_dec) W_enc + b_enc), zeros elsewhere"
@@ -154,17 +175,22 @@ def encode_dense(self:TopKSAE, x):
     acts, idx = pre.topk(self.k, dim=-1)
     return torch.zeros_like(pre).scatter(-1, idx, acts)
 
+# %% ../nbs/04_sae.ipynb #e92c912e
 @patch
 def decode_dense(self:TopKSAE, f):
     "Reconstruction [..., d_in] from dense latents f [..., d_sae]"
-    if f.shape[-1] != self.d_sae: raise ValueError(f"latents have last dimension {f.shape[-1]}, expected d_sae={self.d_sae}")
+    if f.shape[-1] != self.d_sae:
+        raise ValueError(f"latents have last dimension {f.shape[-1]}, expected d_sae={self.d_sae}")
     return f @ self.W_dec + self.b_dec
 
 # %% ../nbs/04_sae.ipynb #b3c4b584
 @patch
-def forward(self:TopKSAE, x, dead:torch.Tensor|None=None, # [d_sae] bool: latents that count as dead for AuxK
-            k_aux:int|None=None, # AuxK latents per token; default d_in // 2
-            total_var:torch.Tensor|None=None): # the losses' denominator; default: x's own (data-parallel training passes the global batch's)
+def forward(
+    self:TopKSAE, x,
+    dead:torch.Tensor|None=None, # [d_sae] bool: latents that count as dead for AuxK
+    k_aux:int|None=None, # AuxK latents per token; default d_in // 2
+    # the losses' denominator; default: x's own (data-parallel training passes the global batch's)
+    total_var:torch.Tensor|None=None):
     "Encode, decode and score x [..., d_in]: an `SAEOutput` with recon, top_acts, top_indices, fvu, auxk_loss"
     k_aux = 0 if dead is None else min(self.d_in // 2 if k_aux is None else k_aux, int(dead.sum()))
     acts, idx, aux_acts, aux_idx = _encode(self, x, dead if k_aux else None, k_aux)
@@ -172,7 +198,8 @@ def forward(self:TopKSAE, x, dead:torch.Tensor|None=None, # [d_sae] bool: latent
     if total_var is None: total_var = (x - x.reshape(-1, self.d_in).mean(0)).pow(2).sum()
     fvu = (recon - x).pow(2).sum() / total_var
     if k_aux:
-        e_hat = SparseDecode.apply(aux_acts.reshape(-1, k_aux), aux_idx.reshape(-1, k_aux), self.W_dec).reshape(x.shape)
+        e_hat = SparseDecode.apply(aux_acts.reshape(-1, k_aux), aux_idx.reshape(-1, k_aux),
+                                   self.W_dec).reshape(x.shape)
         auxk = (e_hat - (x - recon).detach()).pow(2).sum() / total_var
     else: auxk = fvu.new_zeros(())
     return SAEOutput(recon, acts, idx, fvu, auxk)
@@ -197,6 +224,7 @@ def set_decoder_norm_to_unit_norm(self:TopKSAE):
     "Rescale every row of W_dec to unit norm"
     self.W_dec /= self.W_dec.norm(dim=-1, keepdim=True).clamp(min=torch.finfo(self.W_dec.dtype).eps)
 
+# %% ../nbs/04_sae.ipynb #3b404906
 @patch
 @torch.no_grad()
 def remove_gradient_parallel_to_decoder_directions(self:TopKSAE):
@@ -223,24 +251,30 @@ def geometric_median(x:torch.Tensor, # [N, d] points
 @patch
 def cfg_dict(self:TopKSAE)->dict:
     "The SAELens-style config of this SAE"
-    meta = dict(model_name=self.model_name, hook_name=self.hook_name, hook_head_index=None, prepend_bos=False, context_size=None)
-    return dict(architecture='topk', d_in=self.d_in, d_sae=self.d_sae, k=self.k, dtype=str(self.W_dec.dtype).removeprefix('torch.'),
-                device='cpu', apply_b_dec_to_input=True, normalize_activations='none', reshape_activations='none',
-                activation_fn='topk', activation_fn_kwargs=dict(k=self.k), rescale_acts_by_decoder_norm=False,
-                model_name=self.model_name, hook_name=self.hook_name, metadata=meta)
+    meta = dict(model_name=self.model_name, hook_name=self.hook_name, hook_head_index=None,
+                prepend_bos=False, context_size=None)
+    return dict(architecture='topk', d_in=self.d_in, d_sae=self.d_sae, k=self.k,
+                dtype=str(self.W_dec.dtype).removeprefix('torch.'), device='cpu',
+                apply_b_dec_to_input=True, normalize_activations='none', reshape_activations='none',
+                activation_fn='topk', activation_fn_kwargs=dict(k=self.k),
+                rescale_acts_by_decoder_norm=False, model_name=self.model_name,
+                hook_name=self.hook_name, metadata=meta)
 
+# %% ../nbs/04_sae.ipynb #1e7f3b8b
 @patch
 def save(self:TopKSAE, out_dir)->Path:
     "Write cfg.json and sae_weights.safetensors (SAELens layout) to out_dir, atomically"
     from safetensors.torch import save_file
     out_dir = Path(out_dir)
     sd = {n: p.detach().contiguous().cpu() for n, p in self.named_parameters()}
+    def write_cfg(t): return Path(t).write_text(json.dumps(self.cfg_dict(), indent=1))
     atomic_write(out_dir / 'sae_weights.safetensors', lambda t: save_file(sd, t))
-    atomic_write(out_dir / 'cfg.json', lambda t: Path(t).write_text(json.dumps(self.cfg_dict(), indent=1)))
+    atomic_write(out_dir / 'cfg.json', write_cfg)
     return out_dir
 
 # %% ../nbs/04_sae.ipynb #99cf6548
-_SAE_SHAPES = dict(W_enc=('d_in', 'd_sae'), b_enc=('d_sae',), W_dec=('d_sae', 'd_in'), b_dec=('d_in',))
+_SAE_SHAPES = dict(W_enc=('d_in', 'd_sae'), b_enc=('d_sae',), W_dec=('d_sae', 'd_in'),
+                   b_dec=('d_in',))
 
 @patch(cls_method=True)
 def load(cls:TopKSAE, path, device=None)->TopKSAE:
@@ -249,20 +283,28 @@ def load(cls:TopKSAE, path, device=None)->TopKSAE:
     path = Path(path)
     cfg_path, w_path = path / 'cfg.json', path / 'sae_weights.safetensors'
     for p in (cfg_path, w_path):
-        if not p.is_file(): raise FileNotFoundError(f"no {p.name} in {path}: not an SAE directory (expected cfg.json and sae_weights.safetensors)")
+        if not p.is_file():
+            raise FileNotFoundError(f"no {p.name} in {path}: not an SAE directory "
+                                    "(expected cfg.json and sae_weights.safetensors)")
     try: cfg = json.loads(cfg_path.read_text())
-    except ValueError as e: raise ValueError(f"{cfg_path} is not valid JSON ({e}); the checkpoint is corrupt") from None
+    except ValueError as e:
+        raise ValueError(f"{cfg_path} is not valid JSON ({e}); the checkpoint is corrupt") from None
     arch = cfg.get('architecture')
     k = cfg.get('k', (cfg.get('activation_fn_kwargs') or {}).get('k'))
-    if arch != 'topk' or k is None: raise ValueError(f"{cfg_path}: architecture {arch!r} (k={k}); only top-k SAEs ('topk' with k) are supported")
+    if arch != 'topk' or k is None:
+        raise ValueError(f"{cfg_path}: architecture {arch!r} (k={k}); "
+                         "only top-k SAEs ('topk' with k) are supported")
     try: sd = load_file(w_path)
-    except Exception as e: raise ValueError(f"could not read {w_path} ({type(e).__name__}: {e}); the checkpoint is corrupt") from None
+    except Exception as e:
+        raise ValueError(f"could not read {w_path} ({type(e).__name__}: {e}); "
+                         "the checkpoint is corrupt") from None
     meta = cfg.get('metadata') or {}
     sae = cls(cfg['d_in'], cfg['d_sae'], k, hook_name=cfg.get('hook_name', meta.get('hook_name')),
               model_name=cfg.get('model_name', meta.get('model_name')), seed=None)
     for n, dims in _SAE_SHAPES.items():
         want = tuple(cfg[d] for d in dims)
         if n not in sd: raise ValueError(f"{w_path} has no tensor {n!r} (has {sorted(sd)})")
-        if tuple(sd[n].shape) != want: raise ValueError(f"{w_path}: {n} has shape {tuple(sd[n].shape)}, cfg.json says {want}")
+        if tuple(sd[n].shape) != want:
+            raise ValueError(f"{w_path}: {n} has shape {tuple(sd[n].shape)}, cfg.json says {want}")
     sae.load_state_dict({n: sd[n] for n in _SAE_SHAPES})
     return sae.to(device=device, dtype=sd['W_dec'].dtype)

@@ -6,7 +6,8 @@ Docs: https://mamba-sae.github.io/mamba-sae/scan.html.md"""
 
 # %% ../nbs/00a_scan.ipynb #4c945aea
 from __future__ import annotations
-import contextlib, ctypes, functools, hashlib, importlib.resources, os, platform, subprocess, tempfile, warnings
+import contextlib, ctypes, functools, hashlib, importlib.resources, os, platform
+import subprocess, tempfile, warnings
 from pathlib import Path
 import torch
 
@@ -25,16 +26,19 @@ def scan_states(A_bar:torch.Tensor, # [batch, pos, d_inner, d_state] decay per s
         hs.append(h)
     return torch.stack(hs, 1)
 
+# %% ../nbs/00a_scan.ipynb #7834e018
 def selective_scan_ref(u, delta, A, B, C, D=None):
-    "Reference selective scan: y [batch, pos, d_inner] from u, delta [batch, pos, d_inner], A [d_inner, d_state], B, C [batch, pos, d_state], plus D * u"
+    ("Reference selective scan: y [batch, pos, d_inner] from u, delta [batch, pos, d_inner], "
+     "A [d_inner, d_state], B, C [batch, pos, d_state], plus D * u")
     A_bar = torch.exp(delta[..., None] * A)
     H = scan_states(A_bar, (delta * u)[..., None] * B[:, :, None, :])
     y = torch.einsum('blen,bln->ble', H, C)
     return y if D is None else y + u * D
 
 # %% ../nbs/00a_scan.ipynb #5d413a32
-def selective_scan_chunked(u, delta, A, B, C, D=None,
-                           chunk:int=64): # positions per chunk: memory is O(batch * chunk * d_inner * d_state)
+def selective_scan_chunked(
+    u, delta, A, B, C, D=None,
+    chunk:int=64): # positions per chunk: memory is O(batch * chunk * d_inner * d_state)
     "Selective scan y [batch, pos, d_inner] with [batch, chunk, d_inner, d_state] intermediates only"
     b, L, E = u.shape
     h, ys = u.new_zeros(b, E, A.shape[1]), []
@@ -65,6 +69,7 @@ def _cpu_signature()->str:
     lines = [l for l in info.splitlines() if l.startswith(('model name', 'flags'))][:2]
     return platform.machine() + '|'.join(lines)
 
+# %% ../nbs/00a_scan.ipynb #5fe67872
 def kernel_cache_dir()->Path:
     "Where compiled kernels are kept: $MAMBA_SAE_CACHE or ~/.cache/mamba_sae, under kernels/"
     return Path(os.environ.get('MAMBA_SAE_CACHE', Path.home() / '.cache' / 'mamba_sae')) / 'kernels'
@@ -72,7 +77,8 @@ def kernel_cache_dir()->Path:
 # %% ../nbs/00a_scan.ipynb #1da4b378
 def _kernel_key(src:bytes, cxx:str)->str:
     "Name of a kernel binary: a hash of the source bytes, the compile flags, the compiler and the CPU"
-    return hashlib.sha1(b'\0'.join([src, *(s.encode() for s in (*_KERNEL_FLAGS, cxx, _cpu_signature()))])).hexdigest()[:16]
+    parts = [src, *(s.encode() for s in (*_KERNEL_FLAGS, cxx, _cpu_signature()))]
+    return hashlib.sha1(b'\0'.join(parts)).hexdigest()[:16]
 
 def _build_kernel()->Path:
     "Compile the scan kernel (if not cached) and return the path of the shared library"
@@ -83,18 +89,25 @@ def _build_kernel()->Path:
     with tempfile.TemporaryDirectory(dir=d) as tmp:
         cpp, obj, lib = Path(tmp) / 'scan.cpp', Path(tmp) / 'scan.o', Path(tmp) / 'scan.so'
         cpp.write_bytes(src)  # the bytes that were hashed (the package may also live in a zip)
-        # -ffast-math when compiling only: linking with it would set flush-to-zero for the whole process
-        for cmd in ([cxx, *_KERNEL_FLAGS, '-c', str(cpp), '-o', str(obj)], [cxx, '-shared', '-fopenmp', str(obj), '-o', str(lib)]):
+        # -ffast-math when compiling only: linking with it would set flush-to-zero
+        # for the whole process
+        compile_cmd = [cxx, *_KERNEL_FLAGS, '-c', str(cpp), '-o', str(obj)]
+        link_cmd = [cxx, '-shared', '-fopenmp', str(obj), '-o', str(lib)]
+        for cmd in (compile_cmd, link_cmd):
             r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode: raise RuntimeError(f"{' '.join(cmd[:2])} failed: {r.stderr.strip()[-500:]}")
+            if r.returncode:
+                raise RuntimeError(f"{' '.join(cmd[:2])} failed: {r.stderr.strip()[-500:]}")
         os.replace(lib, so)
     return so
 
+# %% ../nbs/00a_scan.ipynb #93d01a28
 def cpu_kernel():
     "The loaded scan kernel library, or None (with one warning saying why) when it cannot be built here"
     global _kernel, _kernel_error
     if _kernel is not None or _kernel_error is not None: return _kernel
-    if os.environ.get('MAMBA_SAE_NO_KERNEL'): _kernel_error = 'disabled by MAMBA_SAE_NO_KERNEL'; return None
+    if os.environ.get('MAMBA_SAE_NO_KERNEL'):
+        _kernel_error = 'disabled by MAMBA_SAE_NO_KERNEL'
+        return None
     try:
         lib = ctypes.CDLL(str(_build_kernel()))
         P, I64, I = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
@@ -103,7 +116,8 @@ def cpu_kernel():
         _kernel = lib
     except Exception as e:
         _kernel_error = f"{type(e).__name__}: {e}"
-        warnings.warn(f"mamba_sae: the C++ scan kernel is unavailable ({_kernel_error}); using the PyTorch scan")
+        warnings.warn(f"mamba_sae: the C++ scan kernel is unavailable ({_kernel_error}); "
+                      "using the PyTorch scan")
     return _kernel
 
 # %% ../nbs/00a_scan.ipynb #713baca0
@@ -113,10 +127,12 @@ def _kernel_fwd(u, delta, AT, B, C, D, chunk, save):
     b, L, E = u.shape
     y = torch.empty_like(u)
     ck = torch.empty(b, -(-L // chunk), AT.shape[0], E) if save else None
-    cpu_kernel().scan_fwd(u.data_ptr(), delta.data_ptr(), AT.data_ptr(), B.data_ptr(), C.data_ptr(), D.data_ptr(),
-                          y.data_ptr(), ck.data_ptr() if save else None, b, L, E, AT.shape[0], chunk, torch.get_num_threads())
+    ptrs = [t.data_ptr() for t in (u, delta, AT, B, C, D, y)]
+    cpu_kernel().scan_fwd(*ptrs, ck.data_ptr() if save else None,
+                          b, L, E, AT.shape[0], chunk, torch.get_num_threads())
     return y, ck
 
+# %% ../nbs/00a_scan.ipynb #6f46964f
 class SelectiveScanCPU(torch.autograd.Function):
     "Selective scan through the C++ kernel, with its hand-written backward"
     @staticmethod
@@ -131,61 +147,74 @@ class SelectiveScanCPU(torch.autograd.Function):
     def backward(ctx, gy):
         u, delta, AT, B, C, D, ck = ctx.saved_tensors
         (b, L, E), N, nth = u.shape, AT.shape[0], torch.get_num_threads()
-        gu, gd, gAT, gD = torch.empty_like(u), torch.empty_like(u), torch.empty_like(AT), torch.empty_like(D)
+        gu, gd, gAT, gD = [torch.empty_like(t) for t in (u, u, AT, D)]
         gB, gC = torch.zeros(nth, b, L, N), torch.zeros(nth, b, L, N)  # per-thread partial sums
         gy = _f32(gy)
-        cpu_kernel().scan_bwd(gy.data_ptr(), u.data_ptr(), delta.data_ptr(), AT.data_ptr(), B.data_ptr(), C.data_ptr(),
-                              D.data_ptr(), ck.data_ptr(), gu.data_ptr(), gd.data_ptr(), gAT.data_ptr(), gD.data_ptr(),
-                              gB.data_ptr(), gC.data_ptr(), b, L, E, N, ctx.chunk, nth)
+        ptrs = [t.data_ptr() for t in (gy, u, delta, AT, B, C, D, ck, gu, gd, gAT, gD, gB, gC)]
+        cpu_kernel().scan_bwd(*ptrs, b, L, E, N, ctx.chunk, nth)
         return gu, gd, gAT.t(), gB.sum(0), gC.sum(0), gD, None
 
 # %% ../nbs/00a_scan.ipynb #921d4594
-def selective_scan_cpu(u, delta, A, B, C, D=None,
-                       chunk:int=64): # positions between saved states (backward recomputes one chunk at a time)
+def selective_scan_cpu(
+    u, delta, A, B, C, D=None,
+    chunk:int=64): # positions between saved states (backward recomputes one chunk at a time)
     "Selective scan (plus D * u) through the C++ kernel: float32, CPU, d_state <= 64"
     if D is None: D = u.new_zeros(u.shape[-1])
     if torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C, D)):
         return SelectiveScanCPU.apply(u, delta, A, B, C, D, chunk).to(u.dtype)
-    return _kernel_fwd(*[_f32(t) for t in (u, delta, A.t(), B, C, D)], chunk, save=False)[0].to(u.dtype)
+    args = [_f32(t) for t in (u, delta, A.t(), B, C, D)]
+    return _kernel_fwd(*args, chunk, save=False)[0].to(u.dtype)
 
 # %% ../nbs/00a_scan.ipynb #fb7d40c6
+_IMPLS = ('auto', 'ref', 'chunked', 'cpu', 'cuda')
+
+def check_scan_impl(impl:str)->str:
+    "`impl` if it names a scan implementation, else a ValueError listing the valid names"
+    if impl not in _IMPLS:
+        raise ValueError(f"scan impl must be one of {', '.join(map(repr, _IMPLS))}, got {impl!r}")
+    return impl
+
+# %% ../nbs/00a_scan.ipynb #f7d3a087
 def _mamba_ssm_scan():
     "mamba_ssm's fused selective_scan_fn, or None when it is not installed"
     try: from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
     except Exception: return None
     return selective_scan_fn
 
-_IMPLS = ('auto', 'ref', 'chunked', 'cpu', 'cuda')
-
-def check_scan_impl(impl:str)->str:
-    "`impl` if it names a scan implementation, else a ValueError listing the valid names"
-    if impl not in _IMPLS: raise ValueError(f"scan impl must be one of {', '.join(map(repr, _IMPLS))}, got {impl!r}")
-    return impl
-
-def selective_scan(u, delta, A, B, C, D=None,
-                   impl:str='auto'): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm)
-    "y = selective scan of u [batch, pos, d_inner] (plus D * u) through the chosen implementation"
-    check_scan_impl(impl)
-    if impl in ('auto', 'cuda') and u.is_cuda and (fn := _mamba_ssm_scan()) is not None:
-        y = fn(u.transpose(1, 2).contiguous(), delta.transpose(1, 2).contiguous(), A.contiguous(),
-               B.transpose(1, 2).contiguous(), C.transpose(1, 2).contiguous(), D=None if D is None else D.float(), delta_softplus=False)
-        return y.transpose(1, 2)
-    if impl == 'cuda': raise RuntimeError("scan impl 'cuda' needs CUDA tensors and mamba-ssm (pip install 'mamba-sae[gpu]')")
-    if impl == 'ref': return selective_scan_ref(u, delta, A, B, C, D)
-    kernel_ok = u.device.type == 'cpu' and u.dtype in (torch.float32, torch.bfloat16) and A.shape[1] <= 64
-    if impl == 'cpu':
-        if not (kernel_ok and cpu_kernel() is not None):
-            raise RuntimeError(f"scan impl 'cpu' needs float32/bfloat16 CPU tensors, d_state <= 64 and a built kernel ({_kernel_error or 'ok'})")
-        return selective_scan_cpu(u, delta, A, B, C, D)
-    if impl == 'auto' and kernel_ok and cpu_kernel() is not None: return selective_scan_cpu(u, delta, A, B, C, D)
-    if impl == 'auto' and u.is_cuda: _warn_no_cuda_kernel()
-    return selective_scan_chunked(u, delta, A, B, C, D)
-
 @functools.cache
 def _warn_no_cuda_kernel():
     "Warn, once per process, that CUDA tensors go through the chunked PyTorch scan"
-    warnings.warn("mamba-ssm is not installed: CUDA tensors use the chunked PyTorch scan, about 6x slower than "
-                  "mamba-ssm's kernel for a whole forward on an H100; pip install 'mamba-sae[gpu]'", stacklevel=3)
+    warnings.warn("mamba-ssm is not installed: CUDA tensors use the chunked PyTorch scan, "
+                  "about 6x slower than mamba-ssm's kernel for a whole forward on an H100; "
+                  "pip install 'mamba-sae[gpu]'", stacklevel=3)
+
+# %% ../nbs/00a_scan.ipynb #2cba987e
+def selective_scan(
+    u, delta, A, B, C, D=None,
+    impl:str='auto'): # 'auto', 'ref', 'chunked', 'cpu' (C++ kernel) or 'cuda' (mamba-ssm)
+    "y = selective scan of u [batch, pos, d_inner] (plus D * u) through the chosen implementation"
+    check_scan_impl(impl)
+    if impl in ('auto', 'cuda') and u.is_cuda and (fn := _mamba_ssm_scan()) is not None:
+        # transposed to mamba-ssm's layout, [batch, channels, pos]
+        ut, dt, Bt, Ct = (t.transpose(1, 2).contiguous() for t in (u, delta, B, C))
+        y = fn(ut, dt, A.contiguous(), Bt, Ct,
+               D=None if D is None else D.float(), delta_softplus=False)
+        return y.transpose(1, 2)
+    if impl == 'cuda':
+        raise RuntimeError("scan impl 'cuda' needs CUDA tensors and mamba-ssm "
+                           "(pip install 'mamba-sae[gpu]')")
+    if impl == 'ref': return selective_scan_ref(u, delta, A, B, C, D)
+    kernel_dtype = u.dtype in (torch.float32, torch.bfloat16)
+    kernel_ok = u.device.type == 'cpu' and kernel_dtype and A.shape[1] <= 64
+    if impl == 'cpu':
+        if not (kernel_ok and cpu_kernel() is not None):
+            raise RuntimeError("scan impl 'cpu' needs float32/bfloat16 CPU tensors, d_state <= 64 "
+                               f"and a built kernel ({_kernel_error or 'ok'})")
+        return selective_scan_cpu(u, delta, A, B, C, D)
+    if impl == 'auto' and kernel_ok and cpu_kernel() is not None:
+        return selective_scan_cpu(u, delta, A, B, C, D)
+    if impl == 'auto' and u.is_cuda: _warn_no_cuda_kernel()
+    return selective_scan_chunked(u, delta, A, B, C, D)
 
 # %% ../nbs/00a_scan.ipynb #f911b26d
 _flush_denormal_on = False  # what flush_denormal last set: torch has no getter for the mode
@@ -194,7 +223,9 @@ _flush_denormal_on = False  # what flush_denormal last set: torch has no getter 
 def flush_denormal(on:bool=True): # flush denormal floats to zero inside the block (x86 CPUs with SSE3)
     "Set `torch.set_flush_denormal(on)` for a `with` block, yielding whether it is supported; restored on exit"
     global _flush_denormal_on
-    prev = _flush_denormal_on   # torch cannot tell: a mode set directly with torch.set_flush_denormal is not seen (taken as off)
+    # torch cannot tell: a mode set directly with torch.set_flush_denormal
+    # is not seen (taken as off)
+    prev = _flush_denormal_on
     supported = torch.set_flush_denormal(on)
     _flush_denormal_on = on and supported
     try: yield supported

@@ -33,7 +33,8 @@ class Ranking:
     def __len__(self): return len(self.nodes)
     def __getitem__(self, i): return self.nodes[i]
     def __repr__(self):
-        return f"Ranking(by={self.by!r}, candidates={len(self)}, sites={[site_label(s) for s in self.sites]}, edges={len(self.edges)})"
+        return (f"Ranking(by={self.by!r}, candidates={len(self)}, "
+                f"sites={[site_label(s) for s in self.sites]}, edges={len(self.edges)})")
 
 # %% ../nbs/07_search.ipynb #43224575
 def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribution'
@@ -41,9 +42,12 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
                   exclude_layers=(0,),           # layers whose features are not searched (nor patched)
                   edges:bool=False)->Ranking:    # rank the scored edges jointly with the features
     "Rank the features of `attr` (and optionally its edges) for the circuit search"
-    if by not in ('attribution', 'attribution_x_count'): raise ValueError(f"by must be 'attribution' or 'attribution_x_count', got {by!r}")
-    if not 0 <= min_frequency < 1: raise ValueError(f"min_frequency must lie in [0, 1), got {min_frequency}")
-    if edges and not attr.edge_scores: raise ValueError("this attribution has no edge scores: run attribute(..., edges=True)")
+    if by not in ('attribution', 'attribution_x_count'):
+        raise ValueError(f"by must be 'attribution' or 'attribution_x_count', got {by!r}")
+    if not 0 <= min_frequency < 1:
+        raise ValueError(f"min_frequency must lie in [0, 1), got {min_frequency}")
+    if edges and not attr.edge_scores:
+        raise ValueError("this attribution has no edge scores: run attribute(..., edges=True)")
     excl = set(exclude_layers or ())
     sites = [s for s in attr.scores if layer_of(s) not in excl]
     if not sites: raise ValueError(f"every site is excluded by exclude_layers={tuple(excl)}")
@@ -52,7 +56,8 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
         c, sc = attr.counts[s], attr.scores[s]
         keep = (c > 0) & (c > min_frequency * attr.n_prompts)
         key = sc * c if by == 'attribution_x_count' else sc
-        cand += [(Feature(s, j), v) for j, v in zip(keep.nonzero()[:, 0].tolist(), key[keep].tolist())]
+        idx = keep.nonzero()[:, 0].tolist()
+        cand += [(Feature(s, j), v) for j, v in zip(idx, key[keep].tolist())]
     scale = attr.n_prompts if by == 'attribution_x_count' else 1
     edge_nodes = [Edge.parse(e) for e in attr.edge_scores] if edges else []
     cand += [(e, attr.edge_scores[e.name] * scale) for e in edge_nodes]
@@ -68,9 +73,11 @@ def _layer_edges(edges, n_layer:int)->list[Edge]:
         except ValueError: return None
     got = [parse(e) for e in edges or []]
     bad = [str(e) for e, g in zip(edges or [], got) if g not in valid]
-    if bad: raise ValueError(f"unknown edges {bad}: the patched edges run between layers, named like {Edge(0, 1).name!r}")
+    if bad: raise ValueError(f"unknown edges {bad}: the patched edges run between layers, "
+                             f"named like {Edge(0, 1).name!r}")
     return got
 
+# %% ../nbs/07_search.ipynb #2993adbb
 class Patcher:
     "Patched runs of one model, SAE set and dataset; caches the clean and corrupt values once"
     def __init__(self, model, saes:dict, ds:PatchingDataset,
@@ -78,34 +85,42 @@ class Patcher:
                  edges:list|None=None,   # edge names patched when not chosen (default: none)
                  errors:str='keep',      # 'keep' (error nodes in the circuit) or 'corrupt'
                  batch_size:int=256):
-        if errors not in ('keep', 'corrupt'): raise ValueError(f"errors must be 'keep' or 'corrupt', got {errors!r}")
+        if errors not in ('keep', 'corrupt'):
+            raise ValueError(f"errors must be 'keep' or 'corrupt', got {errors!r}")
         check_saes(model, saes)
         self.sites = list(saes) if sites is None else list(sites)
         bad = [s for s in self.sites if s not in saes]
         if bad: raise ValueError(f"sites {bad} have no SAE; SAE sites: {list(saes)}")
         self.edges = _layer_edges(edges, model.cfg.n_layer)
-        self.model, self.saes, self.ds, self.errors, self.batch_size = model, saes, ds, errors, batch_size
+        self.model, self.saes, self.ds = model, saes, ds
+        self.errors, self.batch_size = errors, batch_size
         self.ld_clean, self.ld_corrupt = task_logit_diffs(model, ds, batch_size)
         self.corrupt = site_values(model, {s: saes[s] for s in self.sites}, ds.corrupt, batch_size)
         self.evaluations = 0
 
-    def masks(self, features, complement:bool=False):
-        "keep masks {site: [d_sae] bool} and the set of kept edges for a list of nodes"
-        keep = {s: torch.zeros(self.saes[s].d_sae, dtype=torch.bool) for s in self.sites}
-        kept_edges = set()
-        for node in map(as_node, features):
-            if isinstance(node, Edge):
-                if node not in self.edges: raise ValueError(f"{node.name!r} is not among the patched edges {[str(e) for e in self.edges]}")
-                kept_edges.add(node); continue
-            s, j = node
-            if s in keep:
-                if not 0 <= j < len(keep[s]): raise ValueError(f"feature index {j} out of range for {s} (d_sae={len(keep[s])})")
-                keep[s][j] = True
-            elif s not in self.saes: raise ValueError(f"{s!r} is neither an SAE site nor an edge; SAE sites: {list(self.saes)}")
-        if complement:
-            keep = {s: ~m for s, m in keep.items()}
-            kept_edges = set(self.edges) - kept_edges
-        return keep, kept_edges
+# %% ../nbs/07_search.ipynb #ddaf5804
+@patch
+def masks(self:Patcher, features, complement:bool=False):
+    "keep masks {site: [d_sae] bool} and the set of kept edges for a list of nodes"
+    keep = {s: torch.zeros(self.saes[s].d_sae, dtype=torch.bool) for s in self.sites}
+    kept_edges = set()
+    for node in map(as_node, features):
+        if isinstance(node, Edge):
+            if node not in self.edges:
+                raise ValueError(f"{node.name!r} is not among the patched edges "
+                                 f"{[str(e) for e in self.edges]}")
+            kept_edges.add(node); continue
+        s, j = node
+        if s in keep:
+            if not 0 <= j < len(keep[s]):
+                raise ValueError(f"feature index {j} out of range for {s} (d_sae={len(keep[s])})")
+            keep[s][j] = True
+        elif s not in self.saes:
+            raise ValueError(f"{s!r} is neither an SAE site nor an edge; SAE sites: {list(self.saes)}")
+    if complement:
+        keep = {s: ~m for s, m in keep.items()}
+        kept_edges = set(self.edges) - kept_edges
+    return keep, kept_edges
 
 # %% ../nbs/07_search.ipynb #16ccc811
 @patch
@@ -143,10 +158,12 @@ def logit_diffs(self:Patcher, features:list, # nodes to keep: `Feature`s and `Ed
     self.evaluations += 1
     return torch.cat(lds)
 
+# %% ../nbs/07_search.ipynb #2049d2a2
 @patch
 def __call__(self:Patcher, features:list, complement:bool=False)->float:
     "Normalized logit difference of the patched run that keeps `features`"
-    return normalized_logit_diff(self.logit_diffs(features, complement), self.ld_clean, self.ld_corrupt, self.ds)
+    lds = self.logit_diffs(features, complement)
+    return normalized_logit_diff(lds, self.ld_clean, self.ld_corrupt, self.ds)
 
 # %% ../nbs/07_search.ipynb #96633ae0
 def evaluate_set(model, saes:dict, ds:PatchingDataset,
@@ -155,7 +172,7 @@ def evaluate_set(model, saes:dict, ds:PatchingDataset,
                  edges:list|None=None,   # edges to patch when not in `features` (default: none)
                  errors:str='keep',      # 'keep' or 'corrupt', see above
                  batch_size:int=256)->float:
-    "Normalized logit difference of a real patched run that keeps `features` at their clean values and patches the rest"
+    "Normalized logit difference of a real patched run that keeps `features` clean and patches the rest"
     return Patcher(model, saes, ds, sites, edges, errors, batch_size)(features)
 
 # %% ../nbs/07_search.ipynb #a40083aa
@@ -179,25 +196,29 @@ class Circuit:
     def reached(self)->bool: return self.achieved >= self.target
     @property
     def empty(self)->float|None:
-        "Normalized logit difference with no searched node kept (what the sites left out carry), if the search evaluated it"
+        "Normalized logit difference with no searched node kept (what the sites left out carry), if evaluated"
         return dict(self.curve).get(0)
 
     def __repr__(self):
         e = f", edges={self.n_edges}" if self.n_edges else ""
         z = f", empty set={self.empty:.3f}" if self.empty is not None else ""
-        return (f"Circuit(features={self.n_features}{e} of {self.n_candidates}, achieved={self.achieved:.3f}, "
-                f"target={self.target}{z}, evaluations={self.evaluations})")
+        return (f"Circuit(features={self.n_features}{e} of {self.n_candidates}, "
+                f"achieved={self.achieved:.3f}, target={self.target}{z}, "
+                f"evaluations={self.evaluations})")
 
     def to_json(self)->dict:
         "The circuit as a JSON-ready dict (features as [site, index] pairs; edges as [name, null])"
-        return dict(target=self.target, achieved=self.achieved, n_features=self.n_features, n_edges=self.n_edges,
-                    n_candidates=self.n_candidates, evaluations=self.evaluations, errors=self.errors, sites=self.sites,
-                    features=[[n.site, n.index] if isinstance(n, Feature) else [n.name, None] for n in self.features], curve=[[n, v] for n, v in self.curve])
+        nodes = [[n.site, n.index] if isinstance(n, Feature) else [n.name, None] for n in self.features]
+        return dict(target=self.target, achieved=self.achieved, n_features=self.n_features,
+                    n_edges=self.n_edges, n_candidates=self.n_candidates,
+                    evaluations=self.evaluations, errors=self.errors, sites=self.sites,
+                    features=nodes, curve=[[n, v] for n, v in self.curve])
 
 # %% ../nbs/07_search.ipynb #30e6f225
 def _check_target(target):
     if not (isinstance(target, (int, float)) and 0 < target <= 1):
-        raise ValueError(f"target must lie in (0, 1] (a normalized logit difference: 1 = clean behaviour), got {target!r}")
+        raise ValueError(f"target must lie in (0, 1] "
+                         f"(a normalized logit difference: 1 = clean behaviour), got {target!r}")
 
 def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                  target:float=0.8,    # normalized logit difference to reach, in (0, 1]
@@ -205,7 +226,8 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                  batch_size:int=256)->Circuit:
     "Smallest prefix of `ranking` whose patched run reaches `target`, by binary search"
     _check_target(target)
-    if not len(ranking): raise ValueError("the ranking has no candidates (all filtered out?): lower min_frequency or exclude fewer layers")
+    if not len(ranking): raise ValueError("the ranking has no candidates (all filtered out?): "
+                                          "lower min_frequency or exclude fewer layers")
     P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
     curve = {}
     def at(n):
@@ -213,17 +235,20 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
         return curve[n]
     lo, hi = 0, len(ranking)
     if at(hi) < target:
-        warnings.warn(f"even all {hi} candidates reach only {curve[hi]:.3f} < target {target}: returning them all")
+        warnings.warn(f"even all {hi} candidates reach only {curve[hi]:.3f} < target {target}: "
+                      "returning them all")
     elif at(0) >= target:
-        warnings.warn(f"the empty set already reaches {curve[0]:.3f} >= target {target}: the sites left out of the search "
-                      f"(not in {ranking.sites}) carry the behaviour; include them (e.g. exclude_layers=())")
+        warnings.warn(f"the empty set already reaches {curve[0]:.3f} >= target {target}: "
+                      f"the sites left out of the search (not in {ranking.sites}) "
+                      "carry the behaviour; include them (e.g. exclude_layers=())")
         hi = 0
     else:
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if at(mid) >= target: hi = mid
             else: lo = mid
-    return Circuit(ranking.nodes[:hi], target, curve[hi], len(ranking), P.evaluations, sorted(curve.items()), errors, ranking.sites)
+    return Circuit(ranking.nodes[:hi], target, curve[hi], len(ranking), P.evaluations,
+                   sorted(curve.items()), errors, ranking.sites)
 
 # %% ../nbs/07_search.ipynb #e411cf4b
 def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
@@ -231,9 +256,12 @@ def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                        errors:str='keep', tol:float=0.02, batch_size:int=256)->dict:
     "Normalized logit difference of every prefix size in `sizes`, and where the curve is not monotone"
     N = len(ranking)
-    if sizes is None: sizes = sorted({0, N, *torch.logspace(0, math.log10(max(N, 1)), 24).round().long().tolist()})
+    if sizes is None:
+        grid = torch.logspace(0, math.log10(max(N, 1)), 24).round().long().tolist()
+        sizes = sorted({0, N, *grid})
     sizes = sorted({int(n) for n in sizes})
-    if sizes and not (0 <= sizes[0] and sizes[-1] <= N): raise ValueError(f"sizes must lie in [0, {N}], got {sizes[0]}..{sizes[-1]}")
+    if sizes and not (0 <= sizes[0] and sizes[-1] <= N):
+        raise ValueError(f"sizes must lie in [0, {N}], got {sizes[0]}..{sizes[-1]}")
     P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
     values = [P(ranking.nodes[:n]) for n in sizes]
     best, dips = -math.inf, []
@@ -242,6 +270,7 @@ def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
         best = max(best, v)
     return dict(sizes=sizes, values=values, non_monotone=dips)
 
+# %% ../nbs/07_search.ipynb #086df5b8
 def plot_faithfulness(curve:dict, circuit:Circuit|None=None, ax=None, label:str|None=None):
     "Plot a `faithfulness_curve` (and the circuit that `find_circuit` chose)"
     import matplotlib.pyplot as plt
@@ -249,48 +278,60 @@ def plot_faithfulness(curve:dict, circuit:Circuit|None=None, ax=None, label:str|
     x = [max(n, 0.8) for n in curve['sizes']]
     ax.plot(x, curve['values'], '.-', label=label)
     dips = set(curve['non_monotone'])
-    ax.plot([xx for xx, n in zip(x, curve['sizes']) if n in dips], [v for v, n in zip(curve['values'], curve['sizes']) if n in dips],
-            'rv', ms=7, label='not monotone' if dips else None)
+    dip_x = [xx for xx, n in zip(x, curve['sizes']) if n in dips]
+    dip_y = [v for v, n in zip(curve['values'], curve['sizes']) if n in dips]
+    ax.plot(dip_x, dip_y, 'rv', ms=7, label='not monotone' if dips else None)
     if circuit is not None:
         ax.axhline(circuit.target, color='k', ls=':', lw=1)
-        ax.plot([max(len(circuit.features), .8)], [circuit.achieved], 'k*', ms=12, label=f'found: {len(circuit.features)} nodes')
-        ax.plot([max(n, .8) for n, _ in circuit.curve], [v for _, v in circuit.curve], 'kx', ms=5, label='bisection points')
+        ax.plot([max(len(circuit.features), .8)], [circuit.achieved], 'k*', ms=12,
+                label=f'found: {len(circuit.features)} nodes')
+        ax.plot([max(n, .8) for n, _ in circuit.curve], [v for _, v in circuit.curve], 'kx', ms=5,
+                label='bisection points')
     ax.set(xscale='log', xlabel='nodes kept (prefix of the ranking)', ylabel='normalized logit diff')
     ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/07_search.ipynb #4d8884ec
 def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
-                 sites:list|None=None, edges:list|None=None, errors:str='keep', batch_size:int=256)->dict:
+                 sites:list|None=None, edges:list|None=None,
+                 errors:str='keep', batch_size:int=256)->dict:
     "feature-circuits' faithfulness and completeness of the node set `features`"
     P = Patcher(model, saes, ds, sites, edges, errors, batch_size)
     F = lambda nodes, comp=False: P.logit_diffs(nodes, comp).mean().item()
     f_c, f_rest, f_all, f_none = F(features), F(features, True), F([], True), F([])
     den = f_all - f_none
-    if abs(den) < 1e-9: raise ValueError("keeping all nodes and keeping none give the same logit difference: faithfulness is undefined")
+    if abs(den) < 1e-9:
+        raise ValueError("keeping all nodes and keeping none give the same logit difference: "
+                         "faithfulness is undefined")
     return dict(faithfulness=(f_c - f_none) / den, completeness=(f_rest - f_none) / den,
                 F_circuit=f_c, F_complement=f_rest, F_full=f_all, F_empty=f_none)
 
 # %% ../nbs/07_search.ipynb #d9e993bc
 class AblationTable(list):
     "Rows of `ablation_study`, shown as a markdown table"
-    cols = ('variant', 'sites', 'ranking', 'nodes', 'layer 0', 'n_features', 'n_nodes', 'achieved', 'empty set', 'n_candidates', 'evaluations')
+    cols = ('variant', 'sites', 'ranking', 'nodes', 'layer 0', 'n_features', 'n_nodes', 'achieved',
+            'empty set', 'n_candidates', 'evaluations')
     def to_markdown(self)->str:
         fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else '–' if v is None else str(v)
         lines = ['| ' + ' | '.join(self.cols) + ' |', '|' + '---|' * len(self.cols)]
-        return '\n'.join(lines + ['| ' + ' | '.join(fmt(r[c]) for c in self.cols) + ' |' for r in self])
+        rows = ['| ' + ' | '.join(fmt(r[c]) for c in self.cols) + ' |' for r in self]
+        return '\n'.join(lines + rows)
     def _repr_markdown_(self): return self.to_markdown()
     __str__ = __repr__ = to_markdown
 
+# %% ../nbs/07_search.ipynb #50054a2a
 def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {site: TopKSAE}} (either may be missing)
                    ds:PatchingDataset, target:float=0.8, steps:int=10, min_frequency:float=0.1,
                    errors:str='keep', batch_size:int=256, progress:bool=True)->AblationTable:
     "Smallest-set sizes for the method's comparisons: site kind, ranking, edges, layer 0"
     _check_target(target)
     kinds = [k for k in ('output', 'input') if k in saes]
-    if not kinds: raise ValueError(f"saes must map 'output' and/or 'input' to {{site: TopKSAE}} dicts, got keys {list(saes)}")
+    if not kinds:
+        raise ValueError(f"saes must map 'output' and/or 'input' to {{site: TopKSAE}} dicts, "
+                         f"got keys {list(saes)}")
     base = kinds[0]
-    attrs = {k: attribute(model, saes[k], ds, 'ig', steps, edges=(k == base), batch_size=batch_size, progress=progress) for k in kinds}
+    attrs = {k: attribute(model, saes[k], ds, 'ig', steps, edges=(k == base), batch_size=batch_size,
+                          progress=progress) for k in kinds}
     variants = [('baseline', base, 'attribution_x_count', False, (0,))]
     variants += [(f'{k} sites', k, 'attribution_x_count', False, (0,)) for k in kinds[1:]]
     variants += [('rank by attribution', base, 'attribution', False, (0,)),
@@ -298,14 +339,18 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
                  ('with layer 0', base, 'attribution_x_count', False, ())]
     rows = AblationTable()
     for name, k, by, edges, excl in variants:
-        r = rank_features(attrs[k], by, min_frequency if by == 'attribution_x_count' else 0, excl, edges)
+        min_f = min_frequency if by == 'attribution_x_count' else 0
+        r = rank_features(attrs[k], by, min_f, excl, edges)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             c = find_circuit(model, saes[k], ds, r, target, errors, batch_size)
-        rows.append({'variant': name, 'sites': k, 'ranking': by.replace('attribution_x_count', 'attribution × count + filter'),
-                     'nodes': 'SAE + edges' if edges else 'SAE', 'layer 0': 'excluded' if excl else 'included',
-                     'n_features': c.n_features, 'n_nodes': len(c.features), 'achieved': c.achieved, 'empty set': c.empty,
-                     'n_candidates': c.n_candidates, 'evaluations': c.evaluations, 'reached': c.reached, 'circuit': c})
+        ranking = by.replace('attribution_x_count', 'attribution × count + filter')
+        rows.append({'variant': name, 'sites': k, 'ranking': ranking,
+                     'nodes': 'SAE + edges' if edges else 'SAE',
+                     'layer 0': 'excluded' if excl else 'included',
+                     'n_features': c.n_features, 'n_nodes': len(c.features), 'achieved': c.achieved,
+                     'empty set': c.empty, 'n_candidates': c.n_candidates,
+                     'evaluations': c.evaluations, 'reached': c.reached, 'circuit': c})
     return rows
 
 # %% ../nbs/07_search.ipynb #284c40e8
@@ -319,11 +364,13 @@ class CircuitRun:
     curve:dict          # `faithfulness_curve` of the ranking
     settings:dict       # the choices `run_method` was called with
 
-    def __repr__(self): return f"CircuitRun({self.circuit!r}, faithfulness={self.faithfulness['faithfulness']:.3f})"
+    def __repr__(self):
+        return f"CircuitRun({self.circuit!r}, faithfulness={self.faithfulness['faithfulness']:.3f})"
     def to_json(self)->dict:
         "Settings, circuit, faithfulness, completeness and the curve's non-monotone sizes as a JSON-ready dict"
+        fc = self.faithfulness
         return dict(**self.settings, n_prompts=self.attribution.n_prompts, **self.circuit.to_json(),
-                    faithfulness=self.faithfulness['faithfulness'], completeness=self.faithfulness['completeness'],
+                    faithfulness=fc['faithfulness'], completeness=fc['completeness'],
                     non_monotone=self.curve['non_monotone'])
 
 # %% ../nbs/07_search.ipynb #9194f21a
@@ -335,7 +382,8 @@ def run_method(model, saes:dict, ds:PatchingDataset,
                errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
     "The method on `ds`: attribute, rank, binary-search the circuit, measure its faithfulness and the curve"
     _check_target(target)
-    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, progress=progress)
+    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size,
+                     progress=progress)
     ranking = rank_features(attr, by, min_frequency, exclude_layers, edges)
     c = find_circuit(model, saes, ds, ranking, target, errors, batch_size)
     fc = faithfulness(model, saes, ds, c.features, ranking.sites, ranking.edges, errors, batch_size)
@@ -357,8 +405,10 @@ def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the po
     atomic_write(out / 'circuit.json', lambda p: Path(p).write_text(json.dumps(res, indent=1)))
     fig = plot_attribution(self.attribution, labels)
     fig_dir = Path(figures or out); fig_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(fig_dir / 'attribution.png', lambda p: fig.savefig(p, dpi=110, format='png')); plt.close(fig)
+    atomic_write(fig_dir / 'attribution.png', lambda p: fig.savefig(p, dpi=110, format='png'))
+    plt.close(fig)
     ax = plot_faithfulness(self.curve, self.circuit, label=meta.get('task'))
     ax.figure.tight_layout()
-    atomic_write(fig_dir / 'faithfulness.png', lambda p: ax.figure.savefig(p, dpi=110, format='png')); plt.close(ax.figure)
+    atomic_write(fig_dir / 'faithfulness.png', lambda p: ax.figure.savefig(p, dpi=110, format='png'))
+    plt.close(ax.figure)
     return res

@@ -33,15 +33,18 @@ def layer_of(name:str)->int|None:
     m = _BLOCK.match(name)
     return int(m.group(1)) if m else None
 
+# %% ../nbs/00b_sites.ipynb #c4d4f160
 def hook_of(name:str)->str:
     "The hook part of a name: 'blocks.2.hook_out_proj' → 'hook_out_proj'"
     return name.rsplit('.', 1)[-1]
 
+# %% ../nbs/00b_sites.ipynb #b771b52e
 def site_label(name:str)->str:
     "A short label for plots: 'blocks.2.hook_out_proj' → 'L2 out_proj'"
     l = layer_of(name)
     return name if l is None else f"L{l} {hook_of(name).removeprefix('hook_')}"
 
+# %% ../nbs/00b_sites.ipynb #e27715fb
 def sort_sites(sites:Iterable[str])->list[str]:
     "Sites in layer order (model-level hooks first), by name within a layer"
     return sorted(sites, key=lambda s: (-1 if layer_of(s) is None else layer_of(s), s))
@@ -51,7 +54,8 @@ def layer_sites(model, # a model with `cfg.n_layer`, or the number of layers
                 kind:str='output', # 'input' or 'output'
                 layers:Iterable[int]|None=None)->list[str]: # default: every layer
     "Hook names of the `kind` site of each layer in `layers`"
-    if kind not in SITE_KINDS: raise ValueError(f"site kind must be one of {list(SITE_KINDS)}, got {kind!r}")
+    if kind not in SITE_KINDS:
+        raise ValueError(f"site kind must be one of {list(SITE_KINDS)}, got {kind!r}")
     n = model if isinstance(model, int) else model.cfg.n_layer
     return [site(l, kind) for l in (range(n) if layers is None else layers)]
 
@@ -61,26 +65,33 @@ _NOT_SITES = ('hook_h', 'hook_A_bar', 'hook_B_bar')   # [batch, pos, d_inner, d_
 def check_sites(model, sites)->list[str]:
     "Check that every site is a block-level hook of `model` with [batch, pos, features] values; return them as a list"
     sites = [sites] if isinstance(sites, str) else list(sites)
-    if not sites: raise ValueError("no sites given: pass hook names such as 'blocks.0.hook_out_proj' (see layer_sites)")
+    if not sites:
+        raise ValueError("no sites given: "
+                         "pass hook names such as 'blocks.0.hook_out_proj' (see layer_sites)")
     for s in sites:
-        if s not in model.hook_dict: raise ValueError(unknown_name_msg(s, model.hook_dict, "for this model"))
+        if s not in model.hook_dict:
+            raise ValueError(unknown_name_msg(s, model.hook_dict, "for this model"))
         if layer_of(s) is None or hook_of(s) in _NOT_SITES:
-            raise ValueError(f"{s!r}: SAE sites are block-level hooks with [batch, pos, features] values, "
-                             "e.g. hook_resid_pre or hook_out_proj")
+            raise ValueError(f"{s!r}: SAE sites are block-level hooks with [batch, pos, features] "
+                             "values, e.g. hook_resid_pre or hook_out_proj")
     return sites
 
 # %% ../nbs/00b_sites.ipynb #1d188d35
 def check_saes(model, saes:dict):
     "Check that each SAE of {site: SAE} reads a hook of `model` whose width equals its `d_in`"
     check_sites(model, list(saes))
-    with torch.no_grad(): _, cache = model.run_with_cache(torch.zeros(1, 2, dtype=torch.long), names_filter=list(saes))
+    ids = torch.zeros(1, 2, dtype=torch.long)
+    with torch.no_grad(): _, cache = model.run_with_cache(ids, names_filter=list(saes))
     for s, sae in saes.items():
-        if cache[s].shape[-1] != sae.d_in:
-            raise ValueError(f"the SAE for {s} has d_in={sae.d_in}, but {s} has {cache[s].shape[-1]} features in this model")
+        width = cache[s].shape[-1]
+        if width != sae.d_in:
+            raise ValueError(f"the SAE for {s} has d_in={sae.d_in}, "
+                             f"but {s} has {width} features in this model")
 
 # %% ../nbs/00b_sites.ipynb #f35e0cb6
-def parse_sites(model, spec:str, # 'output', 'input', 'all' or comma-separated hook names
-                layers:str|None=None)->list[str]: # comma-separated layers for a kind or 'all' (default: every layer)
+def parse_sites(
+    model, spec:str, # 'output', 'input', 'all' or comma-separated hook names
+    layers:str|None=None)->list[str]: # comma-separated layers for a kind or 'all' (default: every layer)
     "The sites a `--sites` (and `--layers`) argument names; hook names are checked against `model`"
     ls = [int(l) for l in layers.split(',') if l.strip()] if layers else None
     if spec in SITE_KINDS: return layer_sites(model, spec, ls)
@@ -123,7 +134,9 @@ def parse(cls:Edge, name:str)->Edge:
     try:
         a, b = name.split('->')
         e = cls(_edge_end(a, True), _edge_end(b, False))
-    except ValueError: raise ValueError(f"{name!r} is not an edge name: edges are named like {_EDGE_EXAMPLE}") from None
+    except ValueError:
+        raise ValueError(f"{name!r} is not an edge name: "
+                         f"edges are named like {_EDGE_EXAMPLE}") from None
     if e.dst != 'logits' and e.src != 'embed' and e.src >= e.dst:
         raise ValueError(f"{name!r}: an edge runs from a layer into a later one")
     return e
@@ -131,12 +144,14 @@ def parse(cls:Edge, name:str)->Edge:
 # %% ../nbs/00b_sites.ipynb #ec6118a7
 def layer_edges(n_layer:int)->list[str]:
     "Names of every edge of the layer graph: embedding and layer outputs into later layers and the logits"
-    return [Edge(s, r).name for r in [*range(n_layer), 'logits'] for s in ['embed', *range(n_layer if r == 'logits' else r)]]
+    def senders(r): return ['embed', *range(n_layer if r == 'logits' else r)]
+    return [Edge(s, r).name for r in [*range(n_layer), 'logits'] for s in senders(r)]
 
 # %% ../nbs/00b_sites.ipynb #f08f496d
 def stream_parts(n_layer:int)->list[str]:
     "Hook names that make up the residual stream: 'hook_embed', each layer's input and output, the last output stream"
-    return ['hook_embed', *[site(l, k) for l in range(n_layer) for k in ('input', 'output')], site(n_layer - 1, 'hook_resid_post')]
+    layer_parts = [site(l, k) for l in range(n_layer) for k in ('input', 'output')]
+    return ['hook_embed', *layer_parts, site(n_layer - 1, 'hook_resid_post')]
 
 # %% ../nbs/00b_sites.ipynb #02e97eea
 class Feature(NamedTuple):
@@ -144,11 +159,14 @@ class Feature(NamedTuple):
     site:str
     index:int
 
+# %% ../nbs/00b_sites.ipynb #be23db7d
 def as_node(x)->Feature|Edge:
     "A circuit node from a `Feature`, an `Edge`, a (site, index) pair, an edge name, or an (edge name, None) pair"
     if isinstance(x, (Feature, Edge)): return x
     if isinstance(x, str): return Edge.parse(x)
     if isinstance(x, (tuple, list)) and len(x) == 2 and isinstance(x[0], str):
         if x[1] is None: return Edge.parse(x[0])
-        if isinstance(x[1], int) or (isinstance(x[1], torch.Tensor) and x[1].numel() == 1): return Feature(x[0], int(x[1]))
-    raise ValueError(f"not a circuit node: {x!r}; pass Feature(site, index), Edge(src, dst), a (site, index) pair or an edge name")
+        scalar = isinstance(x[1], int) or (isinstance(x[1], torch.Tensor) and x[1].numel() == 1)
+        if scalar: return Feature(x[0], int(x[1]))
+    raise ValueError(f"not a circuit node: {x!r}; pass Feature(site, index), Edge(src, dst), "
+                     "a (site, index) pair or an edge name")

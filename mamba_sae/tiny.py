@@ -12,8 +12,9 @@ import torch
 import torch.nn.functional as F
 from .model import HookedMamba, MambaConfig
 from .scan import flush_denormal
-from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS, train_tokenizer, fill_template,
-                            word_token_ids, ioi_dataset, copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
+from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS,
+                            train_tokenizer, fill_template, word_token_ids, ioi_dataset,
+                            copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
 
 # %% auto #0
 __all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text',
@@ -21,16 +22,16 @@ __all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG
            'write_model_card', 'load_tiny']
 
 # %% ../nbs/03_tiny.ipynb #db6ec4cd
-TOPICS = {
-    'food': 'bread apple cheese soup rice pasta salad butter honey cake pepper onion tomato garlic lemon'.split(),
-    'weather': 'rain snow wind storm cloud sun fog thunder frost heat cold breeze ice sky weather'.split(),
-    'sports': 'ball goal team game match player coach score field race win runner tennis soccer club'.split(),
-    'music': 'song guitar piano drum band singer note melody concert violin choir album rhythm tune voice'.split(),
-    'space': 'star planet moon rocket orbit comet galaxy earth mars telescope light dark space astronaut sun'.split(),
-    'animals': 'dog cat horse bird fish lion tiger mouse rabbit sheep cow wolf bear fox duck'.split(),
-    'school': 'book teacher lesson class student paper pen desk exam history math science reading homework test'.split(),
-    'city': 'street car bus train bridge tower park shop road market traffic building square city station'.split(),
-}
+TOPICS = {topic: words.split() for topic, words in dict(
+    food='bread apple cheese soup rice pasta salad butter honey cake pepper onion tomato garlic lemon',
+    weather='rain snow wind storm cloud sun fog thunder frost heat cold breeze ice sky weather',
+    sports='ball goal team game match player coach score field race win runner tennis soccer club',
+    music='song guitar piano drum band singer note melody concert violin choir album rhythm tune voice',
+    space='star planet moon rocket orbit comet galaxy earth mars telescope light dark space astronaut sun',
+    animals='dog cat horse bird fish lion tiger mouse rabbit sheep cow wolf bear fox duck',
+    school='book teacher lesson class student paper pen desk exam history math science reading homework test',
+    city='street car bus train bridge tower park shop road market traffic building square city station',
+).items()}
 VERBS = 'saw liked found took made wanted brought kept loved watched moved carried painted cleaned'.split()
 ADJS = 'big small old new red blue green happy quiet loud bright warm dark strange little'.split()
 NUMBERS = 'one two three four five six seven eight nine ten'.split()
@@ -43,26 +44,38 @@ def ioi_story(rng:random.Random)->str:
         a, b, c = rng.sample(IOI_NAMES, 3)
         pair = rng.sample([a, b, c], 2)
         ans = next(x for x in (a, b, c) if x not in pair)
-        return fill_template(rng.choice(IOI_TEMPLATES), N1=a, N2=b, N3=c, P1=pair[0], P2=pair[1], PLACE=pl, OBJECT=ob) + f' {ans}.'
+        story = fill_template(rng.choice(IOI_TEMPLATES), N1=a, N2=b, N3=c, P1=pair[0], P2=pair[1],
+                              PLACE=pl, OBJECT=ob)
+        return story + f' {ans}.'
     io, s = rng.sample(IOI_NAMES, 2)
     first = [io, s] if rng.random() < 0.5 else [s, io]
-    return fill_template(rng.choice(ABBA_TEMPLATES), IO=first[0], S1=first[1], S2=s, PLACE=pl, OBJECT=ob) + f' {io}.'
+    story = fill_template(rng.choice(ABBA_TEMPLATES), IO=first[0], S1=first[1], S2=s,
+                          PLACE=pl, OBJECT=ob)
+    return story + f' {io}.'
 
+# %% ../nbs/03_tiny.ipynb #9da6530b
 def topic_text(rng:random.Random)->str:
     "A few sentences on one topic, with names, numbers, lists and repeated phrases"
     words, out = TOPICS[rng.choice(sorted(TOPICS))], []
     for _ in range(rng.randint(2, 5)):
         kind = rng.random()
-        if kind < 0.4: out.append(f"The {rng.choice(ADJS)} {rng.choice(words)} {rng.choice(VERBS)} the {rng.choice(words)}.")
-        elif kind < 0.6: out.append(f"{rng.choice(IOI_NAMES)} {rng.choice(VERBS)} {rng.choice(NUMBERS)} {rng.choice(words)}.")
+        if kind < 0.4:
+            out.append(f"The {rng.choice(ADJS)} {rng.choice(words)} {rng.choice(VERBS)} "
+                       f"the {rng.choice(words)}.")
+        elif kind < 0.6:
+            out.append(f"{rng.choice(IOI_NAMES)} {rng.choice(VERBS)} {rng.choice(NUMBERS)} "
+                       f"{rng.choice(words)}.")
         elif kind < 0.75:
-            i = rng.randint(0, 5); out.append("We counted " + ', '.join(NUMBERS[i:i + rng.randint(3, 4)]) + '.')
-        elif kind < 0.9: out.append("They had " + ', '.join(rng.sample(words, 3)) + f" and {rng.choice(words)}.")
+            i = rng.randint(0, 5)
+            out.append("We counted " + ', '.join(NUMBERS[i:i + rng.randint(3, 4)]) + '.')
+        elif kind < 0.9:
+            out.append("They had " + ', '.join(rng.sample(words, 3)) + f" and {rng.choice(words)}.")
         else:
             ph = f"the {rng.choice(words)} and the {rng.choice(words)}"
             out.append(f"I remember {ph}, yes, {ph}.")
     return ' '.join(out)
 
+# %% ../nbs/03_tiny.ipynb #983ba0f3
 def generate_corpus(n_docs:int, seed:int=0, ioi_share:float=0.4)->list[str]:
     "Documents of the tiny model's corpus: topic text and IOI stories"
     rng = random.Random(seed)
@@ -76,40 +89,52 @@ def induction_segment(rng:random.Random, pool:list,
     "Random words from `pool` among which a few pairs \"A B\" recur: every later A is followed by its B"
     n, k = rng.randint(*n_words), rng.randint(*n_pairs)
     toks = rng.sample(pool, n + 2 * k)
-    items = [[t] for t in toks[2 * k:]] + [toks[2 * i:2 * i + 2] for i in range(k) for _ in range(rng.randint(*repeats))]
+    singles = [[t] for t in toks[2 * k:]]
+    pairs = [toks[2 * i:2 * i + 2] for i in range(k) for _ in range(rng.randint(*repeats))]
+    items = singles + pairs
     rng.shuffle(items)
     return [t for it in items for t in it]
 
 DENSE_INDUCTION = dict(n_words=(5, 25), n_pairs=(3, 8), repeats=(2, 4))
 
-def training_stream(tokenizer, seed:int=0, copy_share:float=0.3, induction_share:float=0.1, dense_share:float=0.15):
-    "Endless iterator of token ids: documents, copy segments, sparse and dense induction segments (EOS after all but copy)"
-    if min(copy_share, induction_share, dense_share) < 0 or copy_share + induction_share + dense_share > 1:
-        raise ValueError(f"shares must be >= 0 and sum to at most 1, got copy {copy_share}, induction {induction_share}, dense {dense_share}")
+# %% ../nbs/03_tiny.ipynb #5d44901c
+def training_stream(tokenizer, seed:int=0, copy_share:float=0.3, induction_share:float=0.1,
+                    dense_share:float=0.15):
+    ("Endless iterator of token ids: documents, copy segments, sparse and dense induction segments "
+     "(EOS after all but copy)")
+    if (min(copy_share, induction_share, dense_share) < 0
+            or copy_share + induction_share + dense_share > 1):
+        raise ValueError(f"shares must be >= 0 and sum to at most 1, got copy {copy_share}, "
+                         f"induction {induction_share}, dense {dense_share}")
     rng, eos, pool = random.Random(seed), tokenizer.eos_token_id, word_token_ids(tokenizer)
     doc_rng = random.Random(seed + 1)
     while True:
         r, end = rng.random(), [eos]
-        if r < copy_share:  # no EOS after a copy segment: EOS must not be the safe guess inside a repeat
+        if r < copy_share:
+            # no EOS after a copy segment: EOS must not be the safe guess inside a repeat
             seq = rng.sample(pool, rng.randint(3, 9))
             seg, end = seq * rng.randint(2, 4), []
         elif r < copy_share + induction_share: seg = induction_segment(rng, pool)
-        elif r < copy_share + induction_share + dense_share: seg = induction_segment(rng, pool, **DENSE_INDUCTION)
+        elif r < copy_share + induction_share + dense_share:
+            seg = induction_segment(rng, pool, **DENSE_INDUCTION)
         else:
             d = ioi_story(doc_rng) if doc_rng.random() < 0.4 else topic_text(doc_rng)
             seg = tokenizer(d, add_special_tokens=False)['input_ids']
         yield from seg + end
 
+# %% ../nbs/03_tiny.ipynb #c2443d3d
 def tiny_corpus(tokenizer, n_tokens:int, seq_len:int=128, seed:int=0)->torch.Tensor:
     "[n_seq, seq_len] tokens from the tiny model's training distribution (n_seq = n_tokens // seq_len)"
     n_seq = n_tokens // seq_len
-    if n_seq < 1: raise ValueError(f"n_tokens={n_tokens} is less than one sequence of {seq_len} tokens")
+    if n_seq < 1:
+        raise ValueError(f"n_tokens={n_tokens} is less than one sequence of {seq_len} tokens")
     it = training_stream(tokenizer, seed=seed)
     return torch.tensor([next(it) for _ in range(n_seq * seq_len)]).view(n_seq, seq_len)
 
 # %% ../nbs/03_tiny.ipynb #b75d5ca8
 TINY_CONFIG = dict(d_model=128, n_layer=4, d_state=32, d_conv=4, expand=2, pad_vocab_size_multiple=8)
 
+# %% ../nbs/03_tiny.ipynb #819e452e
 def evaluate_tasks(model, tokenizer, n:int=100, seed:int=1000)->dict:
     "Accuracy and logit differences of `model` on every IOI format, copy and induction (held-out seed)"
     out = {}
@@ -117,7 +142,8 @@ def evaluate_tasks(model, tokenizer, n:int=100, seed:int=1000)->dict:
         with torch.no_grad(): lc, lk = model(ds.clean), model(ds.corrupt)
         out[name] = dict(acc=accuracy(lc, ds), clean_ld=logit_diff(lc, ds).mean().item(),
                          corrupt_ld=logit_diff(lk, ds).mean().item())
-    for i, f in enumerate(IOI_FORMATS): run(f'ioi {f}', ioi_dataset(tokenizer, n, seed=seed + i, formats=[f]))
+    for i, f in enumerate(IOI_FORMATS):
+        run(f'ioi {f}', ioi_dataset(tokenizer, n, seed=seed + i, formats=[f]))
     run('ioi ABBA/BABA', ioi_dataset(tokenizer, n, seed=seed, formats=['ABBA', 'BABA']))
     run('copy', copy_dataset(tokenizer, n, seed=seed))
     run('induction', induction_dataset(tokenizer, n, seed=seed))
@@ -129,9 +155,11 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
                vocab_size:int=2048, log_every:int=250,
                induction_warmup:int=1000, # the first steps read dense induction segments only
                **cfg_overrides):
-    "Train the tokenizer and the tiny Mamba from scratch; save it with a model card to `out_dir` if given; return (model, tokenizer, log)"
+    ("Train the tokenizer and the tiny Mamba from scratch; save it with a model card to `out_dir` "
+     "if given; return (model, tokenizer, log)")
     from tqdm.auto import tqdm
-    if steps < 1: raise ValueError(f"steps must be a positive number of optimizer steps, got {steps}")
+    if steps < 1:
+        raise ValueError(f"steps must be a positive number of optimizer steps, got {steps}")
     torch.manual_seed(seed)
     tok = train_tokenizer(generate_corpus(20000, seed=seed), vocab_size=vocab_size)
     cfg = MambaConfig(vocab_size=len(tok), **{**TINY_CONFIG, **cfg_overrides})
@@ -139,13 +167,17 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
     model.init_weights(seed=seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
     warm = max(1, min(200, steps // 10))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    def lr_factor(s):  # linear warm-up, then cosine decay
+        return min(1, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     stream, log, t0 = training_stream(tok, seed=seed + 7), [], time.time()
-    warmup_stream = training_stream(tok, seed=seed + 11, copy_share=0, induction_share=0, dense_share=1)
+    warmup_stream = training_stream(tok, seed=seed + 11,
+                                    copy_share=0, induction_share=0, dense_share=1)
     pbar = tqdm(range(steps), desc='train-tiny')
     for step in pbar:
         src = warmup_stream if step < induction_warmup else stream
-        batch = torch.tensor([next(src) for _ in range(batch_size * (seq_len + 1))]).view(batch_size, seq_len + 1)
+        tokens = [next(src) for _ in range(batch_size * (seq_len + 1))]
+        batch = torch.tensor(tokens).view(batch_size, seq_len + 1)
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True); loss.backward()
@@ -154,21 +186,26 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
         pbar.set_postfix(loss=f'{loss.item():.3f}')
         if (step + 1) % log_every == 0 or step + 1 == steps:
             model.eval(); ev = evaluate_tasks(model, tok, n=50); model.train()
-            log.append(dict(step=step + 1, loss=loss.item(), seconds=time.time() - t0, **{k: v['acc'] for k, v in ev.items()}))
-            pbar.write(' '.join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in log[-1].items()))
+            accs = {k: v['acc'] for k, v in ev.items()}
+            log.append(dict(step=step + 1, loss=loss.item(), seconds=time.time() - t0, **accs))
+            pbar.write(' '.join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                for k, v in log[-1].items()))
     model.eval()
     if out_dir is not None:
         model.save_pretrained(out_dir)
-        write_model_card(out_dir, log, evaluate_tasks(model, tok, n=200, seed=5000), steps=steps, seed=seed,
-                         config={k: getattr(cfg, k) for k in TINY_CONFIG}, batch_size=batch_size, seq_len=seq_len,
-                         lr=lr, vocab_size=vocab_size, induction_warmup=induction_warmup)
+        write_model_card(out_dir, log, evaluate_tasks(model, tok, n=200, seed=5000), steps=steps,
+                         seed=seed, config={k: getattr(cfg, k) for k in TINY_CONFIG},
+                         batch_size=batch_size, seq_len=seq_len, lr=lr, vocab_size=vocab_size,
+                         induction_warmup=induction_warmup)
     return model, tok, log
 
 # %% ../nbs/03_tiny.ipynb #a3419453
-def write_model_card(out_dir, log:list, metrics:dict, steps:int, seed:int, config:dict=TINY_CONFIG, **recipe):
+def write_model_card(out_dir, log:list, metrics:dict, steps:int, seed:int, config:dict=TINY_CONFIG,
+                     **recipe):
     "Write README.md (model card) and metrics.json for a trained tiny model in `out_dir`"
     out_dir = Path(out_dir)
-    rows = '\n'.join(f"| {k} | {v['acc']:.3f} | {v['clean_ld']:.2f} | {v['corrupt_ld']:.2f} |" for k, v in metrics.items())
+    rows = '\n'.join(f"| {k} | {v['acc']:.3f} | {v['clean_ld']:.2f} | {v['corrupt_ld']:.2f} |"
+                     for k, v in metrics.items())
     card = f"""# mamba_sae embedded default: a tiny Mamba-1
 
 Trained from scratch by `mamba_sae.tiny.train_tiny(steps={steps}, seed={seed})` (or `mamba-sae train-tiny`) on
@@ -193,6 +230,8 @@ TINY_DIR = Path(str(importlib.resources.files('mamba_sae'))) / 'tiny_model'
 
 def load_tiny(device=None, dtype=None):
     "The embedded default model and its tokenizer: `(HookedMamba, PreTrainedTokenizerFast)`"
-    if not (TINY_DIR / 'model.safetensors').exists(): raise FileNotFoundError(f"the embedded model is missing from {TINY_DIR}: reinstall mamba-sae")
+    if not (TINY_DIR / 'model.safetensors').exists():
+        raise FileNotFoundError(f"the embedded model is missing from {TINY_DIR}: "
+                                "reinstall mamba-sae")
     model = HookedMamba.from_pretrained(TINY_DIR, device=device, dtype=dtype)
     return model, model.tokenizer

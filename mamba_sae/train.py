@@ -13,6 +13,7 @@ from itertools import islice
 from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .files import atomic_write, atomic_dir
 from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
@@ -48,31 +49,42 @@ class TrainConfig:
 
     @property
     def steps(self): return max(1, self.tokens // self.batch_size)
-    def lr_for(self, d_sae): return self.lr if self.lr is not None else 2e-4 / math.sqrt(d_sae / 2**14)
+    def lr_for(self, d_sae):
+        return self.lr if self.lr is not None else 2e-4 / math.sqrt(d_sae / 2**14)
     def lr_at(self, step, d_sae):
         "Learning rate at `step`: linear warmup, then linear decay to 0"
         warm = max(1, min(self.warmup_steps, self.steps // 10))
-        return self.lr_for(d_sae) * min((step + 1) / warm, max(0., (self.steps - step) / max(1, self.steps - warm)))
+        up, down = (step + 1) / warm, max(0., (self.steps - step) / max(1, self.steps - warm))
+        return self.lr_for(d_sae) * min(up, down)
     @property
-    def dead_after(self): return self.dead_tokens if self.dead_tokens is not None else min(10_000_000, max(self.batch_size, self.tokens // 10))
+    def dead_after(self):
+        if self.dead_tokens is not None: return self.dead_tokens
+        return min(10_000_000, max(self.batch_size, self.tokens // 10))
 
 # %% ../nbs/05_train.ipynb #9d529b49
 def _sequences(corpus)->Iterator[torch.Tensor]:
     "Yield [L] token tensors from a [N, L] tensor or an iterable of [L] / [B, L] tensors"
     if isinstance(corpus, torch.Tensor):
-        if corpus.ndim != 2: raise ValueError(f"a token corpus must be [n_seq, seq_len], got shape {tuple(corpus.shape)}")
+        if corpus.ndim != 2:
+            raise ValueError(f"a token corpus must be [n_seq, seq_len], got shape "
+                             f"{tuple(corpus.shape)}")
         yield from corpus; return
     for c in corpus:
         c = torch.as_tensor(c)
         if c.ndim == 1: yield c
         else: yield from c
 
+# %% ../nbs/05_train.ipynb #012ab23a
 @torch.no_grad()
-def site_activations(model, tokens:torch.Tensor, sites:list[str], skip_special:bool=True, model_batch:int=32)->dict:
+def site_activations(model, tokens:torch.Tensor, # [N, L] token ids
+                     sites:list[str],            # hook names whose activations are read
+                     skip_special:bool=True,     # drop the positions of special tokens
+                     model_batch:int=32)->dict:
     "{site: [n_tok, d]} activations of `tokens` [N, L] at `sites`, positions of special tokens dropped"
     stop = max(layer_of(s) for s in sites) + 1   # every block-level hook is computed inside its block
     out = {s: [] for s in sites}
-    special = torch.tensor(special_token_ids(model.tokenizer)) if skip_special else torch.tensor([], dtype=torch.long)
+    if skip_special: special = torch.tensor(special_token_ids(model.tokenizer))
+    else: special = torch.tensor([], dtype=torch.long)
     for i in range(0, len(tokens), model_batch):
         t = tokens[i:i + model_batch]
         keep = ~torch.isin(t, special)
@@ -86,10 +98,13 @@ class ActivationBuffer:
     def __init__(self, model, sites, corpus, batch_size:int, buffer_seqs:int=128, model_batch:int=32,
                  skip_special:bool=True, seed:int=0,
                  rank:int=0, world:int=1, # data-parallel shard: this process reads sequences rank, rank+world, ...
-                 cache_dir=None): # keep each refill's activations here (safetensors shards) and reuse them in later runs
+                 # keep each refill's activations here (safetensors shards) and reuse them in later runs
+                 cache_dir=None):
         self.model, self.sites, self.corpus, self.bs = model, list(sites), corpus, batch_size
-        self.buffer_seqs, self.model_batch, self.skip_special, self.seed = buffer_seqs, model_batch, skip_special, seed
-        self.rank, self.world, self.cache_dir = rank, world, None if cache_dir is None else Path(cache_dir)
+        self.buffer_seqs, self.model_batch = buffer_seqs, model_batch
+        self.skip_special, self.seed = skip_special, seed
+        self.rank, self.world = rank, world
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
         if self.cache_dir is not None: self._check_cache_meta()
 
     def _refill_tokens(self, it):
@@ -97,48 +112,57 @@ class ActivationBuffer:
         return torch.stack(seqs) if seqs else None
 
     def _check_cache_meta(self):
-        meta = dict(model=getattr(self.model, 'name_or_path', None), sites=self.sites, skip_special=self.skip_special,
-                    buffer_seqs=self.buffer_seqs, world=self.world, rank=self.rank)
+        meta = dict(model=getattr(self.model, 'name_or_path', None), sites=self.sites,
+                    skip_special=self.skip_special, buffer_seqs=self.buffer_seqs,
+                    world=self.world, rank=self.rank)
         p = self.cache_dir / f'meta-rank{self.rank}.json'
         if p.exists():
             old = json.loads(p.read_text())
-            if old != meta: raise ValueError(f"the activation cache in {self.cache_dir} was made with {old}, not {meta}: use another directory or delete it")
+            if old != meta:
+                raise ValueError(f"the activation cache in {self.cache_dir} was made with {old}, "
+                                 f"not {meta}: use another directory or delete it")
         else: atomic_write(p, lambda t: Path(t).write_text(json.dumps(meta)))
 
     def _activations(self, toks, r):
         "Activations of refill r (tokens toks), from the cache when it has them"
-        if self.cache_dir is None: return site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
+        args = (self.model, toks, self.sites, self.skip_special, self.model_batch)
+        if self.cache_dir is None: return site_activations(*args)
         from safetensors.torch import load_file, save_file
         p = self.cache_dir / f'rank{self.rank}-refill{r:06d}.safetensors'
         if p.exists():
             d = load_file(p)
             if not torch.equal(d.pop('tokens'), toks):
-                raise ValueError(f"{p} holds activations of other tokens: the corpus changed; use another cache directory or delete it")
+                raise ValueError(f"{p} holds activations of other tokens: the corpus changed; "
+                                 "use another cache directory or delete it")
             return {k: v.to(self.model.device) for k, v in d.items()}
-        acts = site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch)
-        atomic_write(p, lambda t: save_file({**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}, t))
+        acts = site_activations(*args)
+        shard = {**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}
+        atomic_write(p, lambda t: save_file(shard, t))
         return acts
 
-    def batches(self, start:tuple=(0, 0, 0))->Iterator[tuple]:
-        "Yield ((epoch, r, j), {site: [batch_size, d]}) from epoch, refill r, batch j on; incomplete batches are dropped"
-        epoch = start[0]
-        while True:
-            it, got = islice(_sequences(self.corpus), self.rank, None, self.world), False
-            r0 = start[1] if epoch == start[0] else 0
-            for _ in range(r0 * self.buffer_seqs): next(it, None)   # skip consumed refills
-            r = r0
-            while (toks := self._refill_tokens(it)) is not None:
-                acts = self._activations(toks, r)
-                n = len(next(iter(acts.values())))
-                g = torch.Generator().manual_seed(hash((self.seed, epoch, r, self.rank)) % 2**62)
-                perm = torch.randperm(n, generator=g)
-                for j in range(start[2] if (epoch, r) == tuple(start[:2]) else 0, n // self.bs):
-                    got = True
-                    sel = perm[j * self.bs:(j + 1) * self.bs]
-                    yield (epoch, r, j), {s: a[sel] for s, a in acts.items()}
-                r += 1
-            if not got and (epoch, r0) == (start[0], 0) or isinstance(self.corpus, Iterator): return  # empty, or a one-shot stream
-            epoch += 1
+# %% ../nbs/05_train.ipynb #a175677c
+@patch
+def batches(self:ActivationBuffer, start:tuple=(0, 0, 0))->Iterator[tuple]:
+    "Yield ((epoch, r, j), {site: [batch_size, d]}) from epoch, refill r, batch j on; incomplete batches are dropped"
+    epoch = start[0]
+    while True:
+        it, got = islice(_sequences(self.corpus), self.rank, None, self.world), False
+        r0 = start[1] if epoch == start[0] else 0
+        for _ in range(r0 * self.buffer_seqs): next(it, None)   # skip consumed refills
+        r = r0
+        while (toks := self._refill_tokens(it)) is not None:
+            acts = self._activations(toks, r)
+            n = len(next(iter(acts.values())))
+            g = torch.Generator().manual_seed(hash((self.seed, epoch, r, self.rank)) % 2**62)
+            perm = torch.randperm(n, generator=g)
+            for j in range(start[2] if (epoch, r) == tuple(start[:2]) else 0, n // self.bs):
+                got = True
+                sel = perm[j * self.bs:(j + 1) * self.bs]
+                yield (epoch, r, j), {s: a[sel] for s, a in acts.items()}
+            r += 1
+        empty = not got and (epoch, r0) == (start[0], 0)
+        if empty or isinstance(self.corpus, Iterator): return  # empty, or a one-shot stream
+        epoch += 1
 
 # %% ../nbs/05_train.ipynb #a040c1ff
 def _state_tensors(saes, opts, since_fired, scales)->dict:
@@ -148,10 +172,13 @@ def _state_tensors(saes, opts, since_fired, scales)->dict:
         out[f'{s}/since_fired'] = since_fired[s]
         out[f'{s}/scale'] = torch.tensor(scales[s])
         for pid, st in o.state_dict()['state'].items():
-            for name, t in st.items(): out[f'{s}/opt/{pid}/{name}'] = torch.as_tensor(t).contiguous().clone()
+            for name, t in st.items():
+                out[f'{s}/opt/{pid}/{name}'] = torch.as_tensor(t).contiguous().clone()
     return out
 
+# %% ../nbs/05_train.ipynb #a4b439ca
 def _load_state_tensors(sd, saes, opts):
+    "Load `_state_tensors`' output `sd` into the optimizers `opts`; return (since_fired, scales)"
     since, scales = {}, {}
     for s, o in opts.items():
         since[s], scales[s] = sd[f'{s}/since_fired'], sd[f'{s}/scale'].item()
@@ -165,8 +192,17 @@ def _load_state_tensors(sd, saes, opts):
         o.load_state_dict(st)
     return since, scales
 
-def save_checkpoint(out:Path, step:int, pos:tuple, saes:dict, opts:dict, since_fired:dict, scales:dict, cfg:TrainConfig, log:list,
-                    ck_dir:str='checkpoints'):
+# %% ../nbs/05_train.ipynb #21c287e6
+def save_checkpoint(out:Path,          # the run's output directory
+                    step:int,          # optimizer steps done
+                    pos:tuple,         # (epoch, refill, batch) of the last batch trained on
+                    saes:dict,         # {site: TopKSAE}
+                    opts:dict,         # {site: optimizer}
+                    since_fired:dict,  # {site: [d_sae] tokens since each latent last fired}
+                    scales:dict,       # {site: input scale}
+                    cfg:TrainConfig,
+                    log:list,          # the metric records so far
+                    ck_dir:str='checkpoints'): # the folder under `out` that holds the checkpoints
     "Write out/checkpoints/step_{step}/ atomically (temp dir + rename); keep only the newest"
     from safetensors.torch import save_file
     ck = Path(out) / ck_dir; ck.mkdir(parents=True, exist_ok=True)
@@ -174,11 +210,13 @@ def save_checkpoint(out:Path, step:int, pos:tuple, saes:dict, opts:dict, since_f
     with atomic_dir(final, replace=True) as tmp:
         for s, sae in saes.items(): sae.save(tmp / s)
         save_file(_state_tensors(saes, opts, since_fired, scales), tmp / 'trainer_state.safetensors')
-        (tmp / 'trainer_state.json').write_text(json.dumps(dict(step=step, pos=list(pos), cfg=asdict(cfg), log=log, sites=list(saes))))
+        meta = dict(step=step, pos=list(pos), cfg=asdict(cfg), log=log, sites=list(saes))
+        (tmp / 'trainer_state.json').write_text(json.dumps(meta))
     for old in ck.glob('step_*'):
         if old != final: shutil.rmtree(old, ignore_errors=True)
     return final
 
+# %% ../nbs/05_train.ipynb #fa36697e
 def latest_checkpoint(out, ck_dir:str='checkpoints')->Path|None:
     "The newest complete checkpoint directory under out/checkpoints, or None"
     cks = sorted((Path(out) / ck_dir).glob('step_*'))
@@ -190,19 +228,23 @@ def _fold_scale(sae, s):
     with torch.no_grad():
         sae.W_enc *= s; sae.b_dec /= s; sae.W_dec /= s
 
+# %% ../nbs/05_train.ipynb #5b612a1b
 def _sae_step(sae, opt, x, since, cfg, step, dist=None):
     "One optimizer step of one SAE on x [B, d_in]; with `dist`, gradients and statistics are summed over ranks"
     if dist is None: total_var = None
     else:   # the global batch's variance, so that the summed gradients are those of one big batch
-        st = torch.cat([x.sum(0), x.pow(2).sum().view(1), torch.tensor([float(len(x))], device=x.device)])
+        count = torch.tensor([float(len(x))], device=x.device)
+        st = torch.cat([x.sum(0), x.pow(2).sum().view(1), count])
         dist.all_reduce(st)
         total_var = st[-2] - st[:-2].pow(2).sum() / st[-1]
     dead = since >= cfg.dead_after
     o = sae(x, dead=dead if dead.any() else None, k_aux=cfg.k_aux, total_var=total_var)
     loss = o.fvu + cfg.auxk_coef * o.auxk_loss
     opt.zero_grad(set_to_none=True); loss.backward()
-    fired = torch.zeros(sae.d_sae, dtype=torch.int32, device=x.device); fired[o.top_indices[o.top_acts > 0]] = 1
-    stats = torch.stack([o.fvu.detach(), o.auxk_loss.detach(), (o.top_acts > 0).sum().float(), torch.tensor(float(len(x)), device=x.device)])
+    fired = torch.zeros(sae.d_sae, dtype=torch.int32, device=x.device)
+    fired[o.top_indices[o.top_acts > 0]] = 1
+    active, n_tok = (o.top_acts > 0).sum().float(), torch.tensor(float(len(x)), device=x.device)
+    stats = torch.stack([o.fvu.detach(), o.auxk_loss.detach(), active, n_tok])
     if dist is not None:
         for p in sae.parameters(): dist.all_reduce(p.grad)
         dist.all_reduce(stats); dist.all_reduce(fired, op=dist.ReduceOp.MAX)
@@ -212,82 +254,150 @@ def _sae_step(sae, opt, x, since, cfg, step, dist=None):
     for g in opt.param_groups: g['lr'] = cfg.lr_at(step, sae.d_sae)
     opt.step(); sae.set_decoder_norm_to_unit_norm()
     since += int(stats[3]); since[fired.bool()] = 0
-    return dict(fvu=stats[0].item(), auxk=stats[1].item(), l0=(stats[2] / stats[3]).item(), dead_pct=100 * dead.float().mean().item())
+    return dict(fvu=stats[0].item(), auxk=stats[1].item(), l0=(stats[2] / stats[3]).item(),
+                dead_pct=100 * dead.float().mean().item())
 
-# %% ../nbs/05_train.ipynb #7a6e4d45
-def train_saes(model, sites, corpus, cfg:TrainConfig|None=None, out=None, resume:bool=False,
-               progress:bool=True, _stop_at:int|None=None)->dict:
-    "Train one top-k SAE per site on activations of `corpus` ([N, L] tokens or an iterable of chunks); return {site: TopKSAE}"
-    from tqdm.auto import tqdm
-    cfg = cfg or TrainConfig()
-    sites = check_sites(model, sites)
+# %% ../nbs/05_train.ipynb #32c14db0
+def _parallel_layout(sites:list, cfg:TrainConfig)->tuple:
+    "(sites, rank, world, split, dp) of this process; `dp`: the group it shares data with, or None"
     dist = process_group()
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist else (0, 1)
     split = cfg.split_sites and world > 1
-    if split: sites, dp = sites[rank::world], None      # this rank's share of the sites, all of the data
-    else: dp = dist                                      # data parallel: all sites, this rank's share of the data
-    if cfg.batch_size % (world if dp else 1): raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {world} ranks")
+    if split: sites, dp = sites[rank::world], None   # this rank's sites, all of the data
+    else: dp = dist   # data parallel: all sites, this rank's share of the data
+    if cfg.batch_size % (world if dp else 1):
+        raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {world} ranks")
+    return sites, rank, world, split, dp
+
+# %% ../nbs/05_train.ipynb #d428c166
+def _new_sae(site:str, d_in:int, cfg:TrainConfig, model_name, dev)->tuple:
+    "A fresh SAE for `site`, its Adam optimizer and its dead-latent counter"
+    d_sae = cfg.expansion * d_in
+    if cfg.k > d_sae:
+        raise ValueError(f"k={cfg.k} is larger than d_sae={d_sae} "
+                         f"(expansion {cfg.expansion} × d_in {d_in})")
+    sae = TopKSAE(d_in, d_sae, cfg.k, hook_name=site, model_name=model_name,
+                  seed=cfg.seed + zlib.crc32(site.encode()), device=dev)
+    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr_for(d_sae), betas=(0.9, 0.999), eps=1e-8)
+    return sae, opt, torch.zeros(d_sae, dtype=torch.long, device=dev)
+
+# %% ../nbs/05_train.ipynb #317d3521
+def _resume_state(out, ck_dir:str, sites:list, cfg:TrainConfig, model_name, dev)->tuple:
+    "The state in the newest checkpoint under `out`: (saes, opts, since, scales, log, step, pos)"
+    ck = latest_checkpoint(out, ck_dir) if out is not None else None
+    if ck is None:
+        raise FileNotFoundError(f"resume=True but there is no checkpoint under {out}/{ck_dir}")
+    from safetensors.torch import load_file
+    meta = json.loads((ck / 'trainer_state.json').read_text())
+    if meta['sites'] != sites:
+        raise ValueError(f"checkpoint {ck} has sites {meta['sites']}, not {sites}")
+    saes, opts = {}, {}
+    for s in sites:
+        saved = TopKSAE.load(ck / s)
+        saes[s], opts[s], _ = _new_sae(s, saved.d_in, cfg, model_name, dev)
+        saes[s].load_state_dict(saved.state_dict())
+    state = load_file(ck / 'trainer_state.safetensors', device=str(dev))
+    since, scales = _load_state_tensors(state, saes, opts)
+    e, r, j = meta['pos']   # the batch the checkpoint was taken after
+    return saes, opts, since, scales, meta['log'], meta['step'], (e, r, j + 1)
+
+# %% ../nbs/05_train.ipynb #a27350b7
+def _activation_buffer(model, sites:list, corpus, cfg:TrainConfig,
+                       rank:int, world:int, split:bool, dp)->ActivationBuffer:
+    "The run's `ActivationBuffer`: this rank's share of the data under data parallelism (`dp`)"
+    shards = world if dp else 1
+    cache = cfg.activation_cache or None
+    if cache and split: cache = Path(cache) / f'sites-rank{rank}'   # each rank caches its own sites
+    bs, seqs = cfg.batch_size // shards, cfg.buffer_seqs // shards   # per rank
+    return ActivationBuffer(model, sites, corpus, bs, seqs, cfg.model_batch, cfg.skip_special,
+                            cfg.seed, rank=rank if dp else 0, world=shards, cache_dir=cache)
+
+# %% ../nbs/05_train.ipynb #1a2b8b7a
+def _init_from_first_batch(sae, x, cfg:TrainConfig, dp)->float:
+    "Set `sae.b_dec` to the geometric median of the first batch `x` (rank 0's); return the scale"
+    sc = math.sqrt(x.shape[-1] / x.pow(2).sum(-1).mean().item()) if cfg.normalize else 1.0
+    sc_t = torch.tensor([sc], dtype=torch.float64, device=x.device)
+    st = torch.cat([sc_t, geometric_median(x * sc)])
+    if dp: dp.broadcast(st, 0)
+    scale = st[0].item()
+    with torch.no_grad(): sae.b_dec.copy_(st[1:])
+    return scale
+
+# %% ../nbs/05_train.ipynb #47036126
+def _ran_out(step:int, cfg:TrainConfig):
+    "Raise if the corpus gave no batch at all; otherwise warn that the run stops early"
+    if step == 0:
+        raise ValueError("the corpus is empty: it gave no activations "
+                         "(no sequences, or only special tokens)")
+    import warnings
+    warnings.warn(f"the corpus ran out after {step} of {cfg.steps} steps; stopping early")
+
+# %% ../nbs/05_train.ipynb #22309c79
+def _nan_error(out, ck_dir:str, step:int, site:str)->FloatingPointError:
+    "The error for a non-finite loss, naming the step, the site and the last good checkpoint"
+    ck = latest_checkpoint(out, ck_dir) if out is not None else None
+    if ck: last = f"the last good checkpoint is {ck}"
+    else: last = "no checkpoint was written (set checkpoint_every)"
+    msg = f"the loss became NaN or infinite at step {step + 1} for site {site}; "
+    return FloatingPointError(msg + last)
+
+# %% ../nbs/05_train.ipynb #87660328
+def _write_outputs(out, sites:list, saes:dict, log:list, config:dict, metrics:str):
+    "Write the SAEs (out/<site>/), the metrics (out/`metrics`) and `config` (out/train_config.json)"
+    out = Path(out)
+    for s in sites: saes[s].save(out / s)
+    atomic_write(out / metrics, lambda t: Path(t).write_text(json.dumps(log)))
+    atomic_write(out / 'train_config.json', lambda t: Path(t).write_text(json.dumps(config, indent=1)))
+
+# %% ../nbs/05_train.ipynb #7a6e4d45
+def train_saes(model,
+               sites,                      # hook names (see `layer_sites`)
+               corpus,                     # [N, L] tokens or an iterable of chunks
+               cfg:TrainConfig|None=None,  # hyperparameters (default: `TrainConfig()`)
+               out=None,                   # folder for the SAEs, metrics, config and checkpoints
+               resume:bool=False,          # continue from the newest checkpoint under `out`
+               progress:bool=True,         # show a progress bar
+               _stop_at:int|None=None)->dict:
+    "Train one top-k SAE per site on activations of `corpus`; return {site: TopKSAE}"
+    from tqdm.auto import tqdm
+    cfg = cfg or TrainConfig()
+    sites, rank, world, split, dp = _parallel_layout(check_sites(model, sites), cfg)
     ck_dir = f'checkpoints-rank{rank}' if split else 'checkpoints'
     writer = split or rank == 0                          # the process that writes files
     name = getattr(model, 'name_or_path', None)
-    saes, opts, since, scales, log, step, pos = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
     dev = model.device   # the SAEs train where the model's activations are
-    def make(s, d_in):
-        d_sae = cfg.expansion * d_in
-        if cfg.k > d_sae: raise ValueError(f"k={cfg.k} is larger than d_sae={d_sae} (expansion {cfg.expansion} × d_in {d_in})")
-        saes[s] = TopKSAE(d_in, d_sae, cfg.k, hook_name=s, model_name=name, seed=cfg.seed + zlib.crc32(s.encode()), device=dev)
-        opts[s] = torch.optim.Adam(saes[s].parameters(), lr=cfg.lr_for(d_sae), betas=(0.9, 0.999), eps=1e-8)
-        since[s] = torch.zeros(d_sae, dtype=torch.long, device=dev)
-    if resume:
-        ck = latest_checkpoint(out, ck_dir) if out is not None else None
-        if ck is None: raise FileNotFoundError(f"resume=True but there is no checkpoint under {out}/{ck_dir}")
-        from safetensors.torch import load_file
-        meta = json.loads((ck / 'trainer_state.json').read_text())
-        if meta['sites'] != sites: raise ValueError(f"checkpoint {ck} has sites {meta['sites']}, not {sites}")
-        for s in sites:
-            saved = TopKSAE.load(ck / s); make(s, saved.d_in); saes[s].load_state_dict(saved.state_dict())
-        since, scales = _load_state_tensors(load_file(ck / 'trainer_state.safetensors', device=str(dev)), saes, opts)
-        step, log = meta['step'], meta['log']
-        e, r, j = meta['pos']; pos = (e, r, j + 1)
-    buf = ActivationBuffer(model, sites, corpus, cfg.batch_size // (world if dp else 1), cfg.buffer_seqs // (world if dp else 1),
-                           cfg.model_batch, cfg.skip_special, cfg.seed, rank=rank if dp else 0, world=world if dp else 1,
-                           cache_dir=(Path(cfg.activation_cache) / f'sites-rank{rank}' if split else cfg.activation_cache) if cfg.activation_cache else None)
-    pbar = tqdm(total=cfg.steps, initial=step, desc='train-saes', disable=not progress or rank != 0)
+    state = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
+    if resume: state = _resume_state(out, ck_dir, sites, cfg, name, dev)
+    saes, opts, since, scales, log, step, pos = state
+    buf = _activation_buffer(model, sites, corpus, cfg, rank, world, split, dp)
     batches = buf.batches(start=pos)
+    pbar = tqdm(total=cfg.steps, initial=step, desc='train-saes', disable=not progress or rank != 0)
     while step < cfg.steps:
         nxt = next(batches, None)
-        if nxt is None:
-            if step == 0: raise ValueError("the corpus is empty: it gave no activations (no sequences, or only special tokens)")
-            import warnings; warnings.warn(f"the corpus ran out after {step} of {cfg.steps} steps; stopping early"); break
+        if nxt is None: _ran_out(step, cfg); break
         pos, xs = nxt
         rec = dict(step=step + 1)
         for s in sites:
-            if s not in saes: make(s, xs[s].shape[-1])
             x = xs[s]
-            if step == 0:   # input scale and b_dec from the first batch (rank 0's under data parallelism)
-                sc = math.sqrt(x.shape[-1] / x.pow(2).sum(-1).mean().item()) if cfg.normalize else 1.0
-                st = torch.cat([torch.tensor([sc], dtype=torch.float64, device=x.device), geometric_median(x * sc)])
-                if dp: dp.broadcast(st, 0)
-                scales[s] = st[0].item()
-                with torch.no_grad(): saes[s].b_dec.copy_(st[1:])
+            if s not in saes: saes[s], opts[s], since[s] = _new_sae(s, x.shape[-1], cfg, name, dev)
+            if step == 0: scales[s] = _init_from_first_batch(saes[s], x, cfg, dp)
             rec[s] = _sae_step(saes[s], opts[s], x * scales[s], since[s], cfg, step, dp)
-            if rec[s] is None:
-                ck = latest_checkpoint(out, ck_dir) if out is not None else None
-                raise FloatingPointError(f"the loss became NaN or infinite at step {step + 1} for site {s}; "
-                                         + (f"the last good checkpoint is {ck}" if ck else "no checkpoint was written (set checkpoint_every)"))
+            if rec[s] is None: raise _nan_error(out, ck_dir, step, s)
         step += 1
         if step % cfg.log_every == 0 or step == cfg.steps: log.append(rec)
         pbar.update(1)
-        pbar.set_postfix({k: f"{sum(rec[s][k] for s in sites) / len(sites):.3g}" for k in ('fvu', 'l0', 'dead_pct')})
-        if writer and out is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+        means = {k: sum(rec[s][k] for s in sites) / len(sites) for k in ('fvu', 'l0', 'dead_pct')}
+        pbar.set_postfix({k: f"{v:.3g}" for k, v in means.items()})
+        due = cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps
+        if writer and out is not None and due:
             save_checkpoint(out, step, pos, saes, opts, since, scales, cfg, log, ck_dir)
-        if _stop_at is not None and step >= _stop_at: raise KeyboardInterrupt(f"stopped at step {step} (simulated interruption)")
+        if _stop_at is not None and step >= _stop_at:
+            raise KeyboardInterrupt(f"stopped at step {step} (simulated interruption)")
     pbar.close()
     for s in sites:
         if scales[s] != 1.0: _fold_scale(saes[s], scales[s])
     if out is not None and writer:
-        out = Path(out)
-        for s in sites: saes[s].save(out / s)
-        atomic_write(out / (f'metrics-rank{rank}.json' if split else 'metrics.json'), lambda t: Path(t).write_text(json.dumps(log)))
-        atomic_write(out / 'train_config.json', lambda t: Path(t).write_text(json.dumps(dict(asdict(cfg), sites=sites, model=name, world=world), indent=1)))
+        metrics = f'metrics-rank{rank}.json' if split else 'metrics.json'
+        config = dict(asdict(cfg), sites=sites, model=name, world=world)
+        _write_outputs(out, sites, saes, log, config, metrics)
     return saes
