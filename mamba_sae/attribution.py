@@ -155,7 +155,8 @@ def edge_attribution(model, ds:PatchingDataset,
                      ld_clean:torch.Tensor, # [N] clean logit differences
                      method:str, alphas:torch.Tensor, batch_size:int,
                      embed:bool=False, logits:bool=False, # also the edges from the embedding / into the logits
-                     bar=None)->dict: # a progress bar to advance per receiver
+                     bar=None, # a progress bar to advance per receiver
+                    )->dict:
     "Scores of the edges into every layer's mixer input (and the logits) from earlier layers (and the embedding)"
     n, out = model.cfg.n_layer, {}
     part = lambda v, src: v.layers[Edge(src, 'logits').src_hook]

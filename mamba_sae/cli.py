@@ -30,7 +30,8 @@ def _arg_type(anno)->type:
 
 # %% ../nbs/10_cli.ipynb #1bd8f702
 def add_params(p:argparse.ArgumentParser, fn, # a function or a dataclass: one option per parameter or field
-               skip=())->argparse.ArgumentParser: # names to leave out
+               skip=(), # names to leave out
+              )->argparse.ArgumentParser:
     "Add `--name` for every parameter of `fn`: typed by its annotation, its default, its comment (or `SHARED`) as help"
     variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     for name, d in docments(fn, full=True).items():
@@ -316,7 +317,8 @@ def _configs(command:str)->list:
     return [TrainConfig]
 
 def parser(
-    commands=COMMANDS)->argparse.ArgumentParser: # the commands whose options to build (the rest are only listed)
+    commands=COMMANDS, # the commands whose options to build (the rest are only listed)
+)->argparse.ArgumentParser:
     "The `mamba-sae` argument parser"
     p = argparse.ArgumentParser(prog='mamba-sae',
                                 description="Sparse-feature circuits in Mamba language models")

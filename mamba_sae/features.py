@@ -269,7 +269,8 @@ class CopyScores:
 def copy_scores(model, sae:TopKSAE, site:str, tokenizer, n_words:int=40, repeats:int=8, seed:int=0,
                 ratio:float=3.0,      # a class needs this many times the mean activation on the other occurrences
                 min_share:float=0.1,  # ... and to fire on at least this share of its occurrences
-                min_tokens:int=2)->CopyScores: # ... for at least this many distinct tokens
+                min_tokens:int=2, # ... for at least this many distinct tokens
+               )->CopyScores:
     "Classify every feature as firing on duplicate tokens, on first occurrences only, or neither"
     _check_site(model, sae, site)
     Fd = sae.d_sae
@@ -373,7 +374,8 @@ def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:
 # %% ../nbs/08_features.ipynb #d1f61932
 def induction_scores(
     model, sae:TopKSAE, site:str, tokenizer, n:int=200, seed:int=0, seq_len:int=20,
-    min_share:float=0.1)->torch.Tensor: # features active at the second A in fewer prompts score 0 (one-off outliers)
+    min_share:float=0.1, # features active at the second A in fewer prompts score 0 (one-off outliers)
+)->torch.Tensor:
     "Per feature [d_sae]: mean |activation change at the second A when B changes| / mean activation there"
     from mamba_sae.data import induction_dataset
     _check_site(model, sae, site)

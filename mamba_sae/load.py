@@ -22,7 +22,8 @@ RANDOM_TINY = dict(d_model=64, n_layer=4, vocab_size=512, d_state=8)
 
 def load_model(name:str='tiny', # hub id, checkpoint directory, 'tiny' or 'random-tiny'
                device=None, dtype=None,
-               seed:int=0)->HookedMamba: # the initialisation seed of 'random-tiny'
+               seed:int=0, # the initialisation seed of 'random-tiny'
+              )->HookedMamba:
     "The model that `name` names"
     if name == 'random-tiny':
         torch.manual_seed(seed)
@@ -78,7 +79,8 @@ def load_model_and_saes(
     model:str='tiny', # hub id, checkpoint directory or 'tiny'
     saes:str|None=None, # a folder of SAEs, or 'output' / 'input' for the embedded model's shipped ones
     default_kind:str='output', # the shipped SAEs used for 'tiny' when `saes` is not given
-    device=None)->tuple: # where to put the model and the SAEs
+    device=None, # where to put the model and the SAEs
+)->tuple:
     "(model, tokenizer, {site: TopKSAE}) that a `--model` and a `--saes` argument name"
     saes = saes or (default_kind if model == 'tiny' else None)
     if not saes:

@@ -303,7 +303,8 @@ def to_tokens(self:HookedMamba, text:str|list[str])->torch.Tensor:
 # %% ../nbs/01_model.ipynb #7924a7a0
 @patch
 def unembed(self:HookedMamba,
-            resid:torch.Tensor)->torch.Tensor: # [..., d_model] residual stream after the last block
+            resid:torch.Tensor, # [..., d_model] residual stream after the last block
+           )->torch.Tensor:
     "Logits [..., d_vocab] of a residual stream: the final norm, then the unembedding (no hooks run)"
     return self.lm_head(self.norm_f(resid).to(self.lm_head.weight.dtype))
 

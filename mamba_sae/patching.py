@@ -107,7 +107,8 @@ def patch_edges(model, ds:PatchingDataset,
 
 # %% ../nbs/09_patching.ipynb #1423797d
 def path_patching(model, ds:PatchingDataset, sender:int|str, # a layer or 'embed'
-                  receiver:int|str, batch_size:int=256)->float: # a later layer or 'logits'
+                  receiver:int|str, # a later layer or 'logits'
+                  batch_size:int=256)->float:
     "Normalized logit difference when only `sender`'s path into `receiver` carries the corrupt run's value"
     edges = layer_edges(model.cfg.n_layer)
     name = Edge(sender, receiver).name

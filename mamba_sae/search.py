@@ -40,7 +40,8 @@ class Ranking:
 def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribution'
                   min_frequency:float=0.1,       # drop features taking part in at most this share of the prompts
                   exclude_layers=(0,),           # layers whose features are not searched (nor patched)
-                  edges:bool=False)->Ranking:    # rank the scored edges jointly with the features
+                  edges:bool=False, # rank the scored edges jointly with the features
+                 )->Ranking:
     "Rank the features of `attr` (and optionally its edges) for the circuit search"
     if by not in ('attribution', 'attribution_x_count'):
         raise ValueError(f"by must be 'attribution' or 'attribution_x_count', got {by!r}")
@@ -125,7 +126,8 @@ def masks(self:Patcher, features, complement:bool=False):
 # %% ../nbs/07_search.ipynb #16ccc811
 @patch
 def logit_diffs(self:Patcher, features:list, # nodes to keep: `Feature`s and `Edge`s (see `as_node`)
-                complement:bool=False)->torch.Tensor: # keep every node *except* `features`
+                complement:bool=False, # keep every node *except* `features`
+               )->torch.Tensor:
     "Logit differences [N] of the patched run that keeps `features` and patches every other candidate node"
     keep, kept_edges = self.masks(features, complement)
     m, ds, cv = self.model, self.ds, self.corrupt

@@ -52,7 +52,8 @@ def sort_sites(sites:Iterable[str])->list[str]:
 # %% ../nbs/00b_sites.ipynb #e5c7ec0a
 def layer_sites(model, # a model with `cfg.n_layer`, or the number of layers
                 kind:str='output', # 'input' or 'output'
-                layers:Iterable[int]|None=None)->list[str]: # default: every layer
+                layers:Iterable[int]|None=None, # default: every layer
+               )->list[str]:
     "Hook names of the `kind` site of each layer in `layers`"
     if kind not in SITE_KINDS:
         raise ValueError(f"site kind must be one of {list(SITE_KINDS)}, got {kind!r}")
@@ -91,7 +92,8 @@ def check_saes(model, saes:dict):
 # %% ../nbs/00b_sites.ipynb #f35e0cb6
 def parse_sites(
     model, spec:str, # 'output', 'input', 'all' or comma-separated hook names
-    layers:str|None=None)->list[str]: # comma-separated layers for a kind or 'all' (default: every layer)
+    layers:str|None=None, # comma-separated layers for a kind or 'all' (default: every layer)
+)->list[str]:
     "The sites a `--sites` (and `--layers`) argument names; hook names are checked against `model`"
     ls = [int(l) for l in layers.split(',') if l.strip()] if layers else None
     if spec in SITE_KINDS: return layer_sites(model, spec, ls)

@@ -85,7 +85,8 @@ def generate_corpus(n_docs:int, seed:int=0, ioi_share:float=0.4)->list[str]:
 def induction_segment(rng:random.Random, pool:list,
                       n_words:tuple=(8, 50), # range of the number of single random words
                       n_pairs:tuple=(1, 3),  # range of the number of recurring pairs "A B"
-                      repeats:tuple=(2, 3))->list: # range of each pair's number of occurrences
+                      repeats:tuple=(2, 3), # range of each pair's number of occurrences
+                     )->list:
     "Random words from `pool` among which a few pairs \"A B\" recur: every later A is followed by its B"
     n, k = rng.randint(*n_words), rng.randint(*n_pairs)
     toks = rng.sample(pool, n + 2 * k)
@@ -150,7 +151,8 @@ def evaluate_tasks(model, tokenizer, n:int=100, seed:int=1000)->dict:
     return out
 
 # %% ../nbs/03_tiny.ipynb #e381aec2
-@flush_denormal()  # denormals are slow on x86: flushed while training, the previous mode restored on return or error
+# denormals are slow on x86: flushed while training, the previous mode restored on return or error
+@flush_denormal()
 def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128, lr:float=3e-3, seed:int=0,
                vocab_size:int=2048, log_every:int=250,
                induction_warmup:int=1000, # the first steps read dense induction segments only
