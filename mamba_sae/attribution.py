@@ -204,7 +204,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
               method:str='ig',  # 'ig', 'attrib' or 'exact'
               steps:int=10,     # integrated-gradient points per site ('ig' only)
               edges:bool=False, # also score the edges between layers
-              # 'exact' only: {site: indices} to patch instead of every feature that takes part
+              # 'exact' only: {site: indices} to patch instead of every feature taking part (other sites: none)
               features:dict|None=None,
               batch_size:int=256, # (prompt, step) rows per forward/backward: the memory budget
               progress:bool=True)->Attribution:
@@ -215,6 +215,9 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     if method == 'ig' and (not isinstance(steps, int) or steps < 1):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     check_saes(model, saes)
+    if features is not None and set(features) - set(saes):
+        bad = sorted(set(features) - set(saes))
+        raise ValueError(f"features names sites without an SAE: {bad}; SAE sites: {list(saes)}")
     ldc, ldk = task_logit_diffs(model, ds, batch_size)
     vc = site_values(model, saes, ds.clean, batch_size)
     vk = site_values(model, saes, ds.corrupt, batch_size)
@@ -227,10 +230,13 @@ def attribute(model, saes:dict, # {site: TopKSAE}
         fc, fk = vc.f[s], vk.f[s]
         counts[s] = (fc != fk).any(1).sum(0)
         if method == 'exact':
-            chosen = features[s] if features and s in features else counts[s].nonzero()[:, 0]
-            idx = torch.as_tensor(chosen).long()
-            scores[s], err_scores[s] = _exact_feature_scores(model, ds, s, sae, vc, vk, idx,
-                                                             ldc.sum(), batch_size, resid_pre(s))
+            if features is not None and s not in features:   # not asked for: nothing patched here
+                scores[s], err_scores[s] = torch.zeros(sae.d_sae, device=fc.device), float('nan')
+            else:
+                chosen = counts[s].nonzero()[:, 0] if features is None else features[s]
+                idx = torch.as_tensor(chosen).long()
+                scores[s], err_scores[s] = _exact_feature_scores(model, ds, s, sae, vc, vk, idx,
+                                                                 ldc.sum(), batch_size, resid_pre(s))
         else:
             g = path_gradients(model, ds, s, vc.x[s], vk.x[s] - vc.x[s], alphas, batch_size, resid_pre(s))
             by_pos[s], err_pos[s] = _feature_scores(sae, fc, fk, vc.err[s], vk.err[s], g)
