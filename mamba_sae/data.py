@@ -143,7 +143,10 @@ def _ioi_vocab(tokenizer, names, places, objects, need_names):
     return nm, pl, ob
 
 # %% ../nbs/02_data.ipynb #44690f8b
-def fill_template(template:str, **kw)->str:
+def fill_template(template:str, # text with [SLOT] placeholders, e.g. 'When [IO] and [S1] went to the [PLACE]'
+                  **kw, # SLOT=filler
+                 )->str:
+    "The template with every [SLOT] replaced by its filler"
     for k, v in kw.items(): template = template.replace(f'[{k}]', v)
     return template
 
