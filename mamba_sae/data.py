@@ -16,7 +16,7 @@ import torch
 __all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
            'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'fill_template', 'ioi_dataset', 'word_token_ids',
            'copy_dataset', 'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'normalized_logit_diff',
-           'special_token_ids', 'text_corpus']
+           'token_sequences', 'token_batches', 'special_token_ids', 'text_corpus']
 
 # %% ../nbs/02_data.ipynb #e2e1c752
 EOS = '<|endoftext|>'
@@ -314,6 +314,28 @@ def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit d
     tiny = torch.finfo(rng.dtype).tiny
     nld = torch.where(rng > 0, (p - k) / rng.clamp_min(tiny), torch.ones_like(p))
     return nld.mean().item() if reduce else nld
+
+# %% ../nbs/02_data.ipynb #deeca694
+def token_sequences(corpus)->Iterator[torch.Tensor]:
+    "The [seq_len] token tensors of `corpus`: a [n_seq, seq_len] (or one [seq_len]) tensor, or an iterable of tensors"
+    if isinstance(corpus, torch.Tensor):
+        if corpus.ndim not in (1, 2):
+            raise ValueError(f"a token corpus must be [n_seq, seq_len], got shape {tuple(corpus.shape)}")
+        yield from (corpus[None] if corpus.ndim == 1 else corpus); return
+    for c in corpus:
+        c = torch.as_tensor(c)
+        yield from (c[None] if c.ndim == 1 else c)
+
+# %% ../nbs/02_data.ipynb #15f239b2
+def token_batches(corpus, batch_size:int)->Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    "(sequence indices [b], tokens [b, seq_len]) batches of `token_sequences(corpus)`, the last one possibly smaller"
+    buf, start = [], 0
+    for s in token_sequences(corpus):
+        buf.append(s)
+        if len(buf) == batch_size:
+            yield torch.arange(start, start + batch_size), torch.stack(buf)
+            buf, start = [], start + batch_size
+    if buf: yield torch.arange(start, start + len(buf)), torch.stack(buf)
 
 # %% ../nbs/02_data.ipynb #830bfad0
 def special_token_ids(tokenizer)->list[int]:

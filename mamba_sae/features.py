@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from .sae import TopKSAE
 from .sites import layer_of, check_saes
 from .model import process_group
+from .data import token_batches
 
 # %% auto #0
 __all__ = ['feature_acts', 'TopActivations', 'top_activations', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
@@ -56,24 +57,6 @@ class TopActivations:
     def __repr__(self):
         return (f"TopActivations(site={self.site!r}, d_sae={len(self.values)}, k={self.k}, "
                 f"tokens={self.n_tokens}, features that fired={int((self.n_active > 0).sum())})")
-
-# %% ../nbs/08_features.ipynb #bba5be78
-def _row_batches(tokens_or_corpus, batch_size:int):
-    ("Batches [b, pos] of token ids from a tensor or an iterable of [pos] / [batch, pos] tensors, "
-     "with their sequence indices")
-    if torch.is_tensor(tokens_or_corpus):
-        t = tokens_or_corpus[None] if tokens_or_corpus.dim() == 1 else tokens_or_corpus
-        for i in range(0, len(t), batch_size):
-            yield torch.arange(i, min(i + batch_size, len(t))), t[i:i + batch_size]
-        return
-    buf, start = [], 0
-    for item in tokens_or_corpus:
-        item = torch.as_tensor(item)
-        buf += list(item[None] if item.dim() == 1 else item)
-        while len(buf) >= batch_size:
-            yield torch.arange(start, start + batch_size), torch.stack(buf[:batch_size])
-            buf, start = buf[batch_size:], start + batch_size
-    if buf: yield torch.arange(start, start + len(buf)), torch.stack(buf)
 
 # %% ../nbs/08_features.ipynb #620afa65
 def _merge_top(cur:dict, new:dict, k:int)->dict:
@@ -200,7 +183,7 @@ def top_activations(model, sae:TopKSAE, site:str,
     n_active, hist = torch.zeros(Fd, dtype=torch.long), torch.zeros(Fd * n_bins, dtype=torch.long)
     n_tokens = 0
     total = math.ceil(len(tokens_or_corpus) / batch_size) if torch.is_tensor(tokens_or_corpus) else None
-    batches = tqdm(_row_batches(tokens_or_corpus, batch_size), total=total,
+    batches = tqdm(token_batches(tokens_or_corpus, batch_size), total=total,
                    desc=f'top activations {site}', disable=not progress or rank != 0)
     for seq_ids, toks in batches:
         mine = seq_ids % world == rank

@@ -18,7 +18,7 @@ from .files import atomic_write, atomic_dir
 from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
 from .model import process_group
-from .data import special_token_ids
+from .data import special_token_ids, token_sequences
 
 # %% auto #0
 __all__ = ['TrainConfig', 'site_activations', 'ActivationBuffer', 'save_checkpoint', 'latest_checkpoint', 'train_saes']
@@ -60,19 +60,6 @@ class TrainConfig:
     def dead_after(self):
         if self.dead_tokens is not None: return self.dead_tokens
         return min(10_000_000, max(self.batch_size, self.tokens // 10))
-
-# %% ../nbs/05_train.ipynb #9d529b49
-def _sequences(corpus)->Iterator[torch.Tensor]:
-    "Yield [L] token tensors from a [N, L] tensor or an iterable of [L] / [B, L] tensors"
-    if isinstance(corpus, torch.Tensor):
-        if corpus.ndim != 2:
-            raise ValueError(f"a token corpus must be [n_seq, seq_len], got shape "
-                             f"{tuple(corpus.shape)}")
-        yield from corpus; return
-    for c in corpus:
-        c = torch.as_tensor(c)
-        if c.ndim == 1: yield c
-        else: yield from c
 
 # %% ../nbs/05_train.ipynb #012ab23a
 @torch.no_grad()
@@ -146,7 +133,7 @@ def batches(self:ActivationBuffer, start:tuple=(0, 0, 0))->Iterator[tuple]:
     "Yield ((epoch, r, j), {site: [batch_size, d]}) from epoch, refill r, batch j on; incomplete batches are dropped"
     epoch = start[0]
     while True:
-        it, got = islice(_sequences(self.corpus), self.rank, None, self.world), False
+        it, got = islice(token_sequences(self.corpus), self.rank, None, self.world), False
         r0 = start[1] if epoch == start[0] else 0
         for _ in range(r0 * self.buffer_seqs): next(it, None)   # skip consumed refills
         r = r0

@@ -75,5 +75,5 @@ def test_every_page_loads_clean_with_api_figures_and_links(site):
             page.screenshot(path=str(shots / (name.replace('/', '_') + '.png')), full_page=False)
         browser.close()
     assert not problems, '\n'.join(problems)
-    # the dashboards of the features notebook are on its page, as HTML
-    assert 'mamba-sae-dashboard' in (docs / 'features.html').read_text()
+    # the dashboards notebook's page shows real dashboards, as HTML
+    assert 'mamba-sae-dashboard' in (docs / 'dashboards.html').read_text()
