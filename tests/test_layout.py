@@ -45,3 +45,16 @@ def test_the_order_is_the_method():
     for a, b in [('hooks', 'sites'), ('sites', 'model'), ('sae', 'load'), ('train', 'evals'), ('features', 'dashboards'),
                  ('search', 'demo'), ('demo', 'cli')]:
         assert order[a] < order[b], (a, b)
+
+def test_functions_are_short_and_lines_fit():
+    "No function over 60 lines; at most 2% of the package's lines over 120 characters (fastcore: 1.3%)"
+    long_fns, lines, over = [], 0, 0
+    for p in pkg.glob('*.py'):
+        if p.name == '_modidx.py': continue
+        src = p.read_text()
+        lines += len(src.splitlines()); over += sum(len(l) > 120 for l in src.splitlines())
+        for n in ast.walk(ast.parse(src)):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 60:
+                long_fns.append(f"{p.name}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)")
+    assert not long_fns, long_fns
+    assert over <= 0.02 * lines, f"{over} of {lines} lines are over 120 characters"
