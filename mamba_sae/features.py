@@ -1,4 +1,4 @@
-"""What a feature does: its top-activating examples (streamed with bounded memory, merged exactly across ranks), dashboards as static HTML, a feature browser, copy features and an induction search.
+"""What a feature does: its top-activating examples (streamed with bounded memory, merged exactly across ranks), copy features and an induction search; `mamba_sae.dashboards` draws them.
 
 Docs: https://mamba-sae.github.io/mamba-sae/features.html.md"""
 

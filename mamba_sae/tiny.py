@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/tiny.html.md"""
 
 # %% ../nbs/03_tiny.ipynb #5e904470
 from __future__ import annotations
-import importlib.resources, json, math, random, time
+import importlib.resources, os, json, math, random, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -15,6 +15,7 @@ from .scan import flush_denormal
 from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS,
                             train_tokenizer, fill_template, word_token_ids, ioi_dataset,
                             copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text',
@@ -216,7 +217,7 @@ numbers, lists, repeated phrases, three-name and two-name IOI stories, and token
 induction segments. Tokenizer: byte-level BPE trained on the same generator (`tokenizer.json`).
 
 Config: {json.dumps(config)}; recipe: {json.dumps(recipe)}.
-Training took {log[-1]['seconds'] / 60:.1f} minutes on 2 CPU cores; final training loss {log[-1]['loss']:.3f}.
+Training took {log[-1]['seconds'] / 60:.1f} minutes on {os.cpu_count()} CPU cores; final training loss {log[-1]['loss']:.3f}.
 
 ## Held-out metrics (200 prompts per row, seeds never used in training)
 
@@ -224,8 +225,9 @@ Training took {log[-1]['seconds'] / 60:.1f} minutes on 2 CPU cores; final traini
 |---|---|---|---|
 {rows}
 """
-    (out_dir / 'README.md').write_text(card)
-    (out_dir / 'metrics.json').write_text(json.dumps(dict(log=log, heldout=metrics), indent=1))
+    atomic_write(out_dir / 'README.md', lambda p: Path(p).write_text(card))
+    metrics_json = json.dumps(dict(log=log, heldout=metrics), indent=1)
+    atomic_write(out_dir / 'metrics.json', lambda p: Path(p).write_text(metrics_json))
 
 # %% ../nbs/03_tiny.ipynb #e23a80ca
 TINY_DIR = Path(str(importlib.resources.files('mamba_sae'))) / 'tiny_model'

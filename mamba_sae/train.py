@@ -1,4 +1,4 @@
-"""One model forward feeds the SAEs of every site; a shuffled activation buffer, AuxK for dead latents, live metrics, atomic checkpoints with exact resume, and the evals that say whether an SAE is good enough to build circuits on.
+"""One model forward feeds the SAEs of every site; a shuffled activation buffer, AuxK for dead latents, live metrics, atomic checkpoints with exact resume.
 
 Docs: https://mamba-sae.github.io/mamba-sae/train.html.md"""
 
