@@ -159,13 +159,13 @@ def edge_attribution(model, ds:PatchingDataset,
                     )->dict:
     "Scores of the edges into every layer's mixer input (and the logits) from earlier layers (and the embedding)"
     n, out = model.cfg.n_layer, {}
-    part = lambda v, src: v.layers[Edge(src, 'logits').src_hook]
     for dst in [*range(0 if embed else 1, n), *(['logits'] if logits else [])]:
         last = n if dst == 'logits' else dst
         srcs = (['embed'] if embed else []) + list(range(last))
         if dst == 'logits': at = stream_parts(n)[-1]; x0 = vc.layers[at]
         else: at, x0 = site(dst, 'layer_input'), vc.layers[site(dst, 'input')]
-        d_out = {src: part(vk, src) - part(vc, src) for src in srcs}
+        hooks = {src: Edge(src, dst).src_hook for src in srcs}   # what each sender writes
+        d_out = {src: vk.layers[h] - vc.layers[h] for src, h in hooks.items()}
         if method == 'exact':
             d = _exact_scores(model, ds, at, x0, list(d_out.values()), ld_clean.sum(), batch_size, x0)
             for src, v in zip(d_out, d.tolist()): out[Edge(src, dst).name] = v

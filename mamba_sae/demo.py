@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/demo.html.md"""
 
 # %% ../nbs/09a_demo.ipynb #908e7a85
 from __future__ import annotations
-import base64, html, io, json, time
+import base64, html, json, time
 from pathlib import Path
 import torch
 from .files import atomic_write
@@ -23,12 +23,16 @@ from .patching import token_movement
 __all__ = ['run_demo']
 
 # %% ../nbs/09a_demo.ipynb #c143c03b
+def _data_uri(path:Path)->str:
+    "A PNG file as a data URI, so that report.html stands alone"
+    return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
+
 def _figure(fig, path:Path)->str:
     "Save a matplotlib figure to `path` (atomically, then closed) and return the same PNG as a data URI"
     import matplotlib.pyplot as plt
     atomic_write(path, lambda p: fig.savefig(p, format='png', dpi=110, bbox_inches='tight'))
     plt.close(fig)
-    return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
+    return _data_uri(path)
 
 # %% ../nbs/09a_demo.ipynb #6fe5ef3b
 def _table(rows:list[dict], cols:list[str])->str:
@@ -77,14 +81,12 @@ def _empty_note(c, n_layer:int, searched:list)->str:
             f"what the SAE error terms{out} carry by themselves.")
 
 # %% ../nbs/09a_demo.ipynb #3218e8f8
-def _circuit_section(run, model, saes, fresh, held:float, steps:int, fig:Path)->tuple[str, str]:
+def _circuit_section(run, model, held:float, steps:int, fig:Path)->tuple[str, str]:
     "The attribution and circuit sections of the report"
-    from mamba_sae.attribution import plot_attribution
     c, fc, curve = run.circuit, run.faithfulness, run.curve
-    png = lambda name: base64.b64encode((fig / name).read_bytes()).decode()
     att = (f'<p>Integrated gradients ({steps} steps) on the SAE features at every layer\'s output, '
            'summed over prompts; positive = supports the clean answer.</p>'
-           f'<img src="data:image/png;base64,{png("attribution.png")}">')
+           f'<img src="{_data_uri(fig / "attribution.png")}">')
     mono = (f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone']
             else " The curve is monotone on this grid.")
     notes = mono + _empty_note(c, model.cfg.n_layer, run.ranking.sites)
@@ -93,7 +95,7 @@ def _circuit_section(run, model, saes, fresh, held:float, steps:int, fig:Path)->
            f'found in {c.evaluations} patched runs. '
            f'On IOI prompts drawn with a fresh seed the same features keep {held:.3f}. '
            f'Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.'
-           f'{notes}</p><img src="data:image/png;base64,{png("faithfulness.png")}">')
+           f'{notes}</p><img src="{_data_uri(fig / "faithfulness.png")}">')
     return att, cir
 
 # %% ../nbs/09a_demo.ipynb #20d25abe
@@ -193,7 +195,7 @@ def run_demo(out_dir, model_name:str='tiny',
     prompt = [tok.decode([t]) for t in ds.clean[0]]
     res = run.save(out, prompt, figures=out / 'figures', model=model_name, task='ioi', seed=seed,
                    held_out=held)
-    att, cir = _circuit_section(run, model, saes, fresh, held, steps, out / 'figures')
+    att, cir = _circuit_section(run, model, held, steps, out / 'figures')
     sec += [('Attribution', att), ('The circuit', cir)]; done('circuit')
     rows, html_ = _ablation_section(model, saes, in_saes, ds, target, steps, out)
     sec.append(('The ablation table', html_)); done('ablation')
