@@ -21,7 +21,7 @@ def test_chunked_matches_reference(seed, b, L, E, N, a_max, chunk):
     xs = inputs(seed, b, L, E, N, a_max)
     y_ref, y = selective_scan_ref(*xs), selective_scan_chunked(*xs, chunk=chunk)
     torch.testing.assert_close(y, y_ref, rtol=1e-10, atol=1e-10)
-    ct = torch.randn_like(y_ref)
+    ct = cotangent(y_ref, seed)
     g_ref = torch.autograd.grad(y_ref, xs, ct)
     g = torch.autograd.grad(y, xs, ct)
     for a, r in zip(g, g_ref): torch.testing.assert_close(a, r, rtol=1e-9, atol=1e-9)
@@ -34,17 +34,33 @@ def test_auto_matches_reference_fp32(seed, b, L, E, N, a_max, chunk):
 
 def rel(a, r): return ((a.double() - r).abs().max() / r.abs().max().clamp_min(1e-30)).item()
 
+def cotangent(y, seed):
+    "A seeded cotangent, so a failing example replays exactly (hypothesis reruns it)"
+    return torch.randn(y.shape, generator=torch.Generator().manual_seed(seed + 1), dtype=y.dtype)
+
+def summand_scale(xs, ct):
+    "Gradients of the same scan on |u|, |B|, |C|, |D| with |ct|: every summand of the u, A, B, C and D gradients is then positive, so these are the sums of the summands' magnitudes, the scale float32 rounding is relative to"
+    u, delta, A, B, C, D = [t.detach() for t in xs]
+    ys = [t.abs() if i in (0, 3, 4, 5) else t for i, t in enumerate((u, delta, A, B, C, D))]
+    ys = [t.requires_grad_() for t in ys]
+    return torch.autograd.grad(selective_scan_ref(*ys), ys, ct.abs())
+
 @pytest.mark.skipif(cpu_kernel() is None, reason="C++ scan kernel not buildable here")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**shapes, n_big=st.integers(0, 1))
 def test_cpu_kernel_matches_reference(seed, b, L, E, N, a_max, chunk, n_big):
     if n_big: N = 64  # the kernel's largest state size
-    x64 = inputs(seed, b, L, E, N, a_max)
-    x32 = [t.detach().float().requires_grad_() for t in x64]
+    x32 = [t.detach().float().requires_grad_() for t in inputs(seed, b, L, E, N, a_max)]
+    x64 = [t.detach().double().requires_grad_() for t in x32]  # the same inputs exactly: only the kernel's rounding differs
     y64, y = selective_scan_ref(*x64), selective_scan_cpu(*x32, chunk=chunk)
     assert rel(y, y64) < 1e-5
-    ct = torch.randn_like(y64)
-    for a, r in zip(torch.autograd.grad(y, x32, ct.float()), torch.autograd.grad(y64, x64, ct)): assert rel(a, r) < 1e-4
+    ct = cotangent(y64, seed)
+    grads = zip(torch.autograd.grad(y, x32, ct.float()), torch.autograd.grad(y64, x64, ct), summand_scale(x64, ct))
+    for i, (a, r, s) in enumerate(grads):
+        # float32 summation error is relative to the summands, not to a total they cancel to (D's gradient once summed to
+        # 0.0027 from terms of order 1); delta's summands (i = 1) have both signs through A < 0: only the relative bound applies
+        tol = 1e-4 * r.abs().max() + (1e-5 * s.abs().max() if i != 1 else 0)
+        assert (a.double() - r).abs().max() <= tol, (i, rel(a, r))
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**16), L=st.integers(1, 24), d_state=st.integers(1, 8), d_conv=st.integers(1, 5), expand=st.integers(1, 3))
