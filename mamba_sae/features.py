@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .sae import TopKSAE
 from .sites import layer_of, check_saes
 from .model import process_group
 from .data import token_batches
 
 # %% auto #0
-__all__ = ['feature_acts', 'TopActivations', 'top_activations', 'copy_probes', 'CopyScores', 'copy_scores', 'plot_repeat_pattern',
-           'sharpest_copy_feature', 'plot_copy_features', 'copy_report', 'induction_scores']
+__all__ = ['OPENINGS', 'CLASSES', 'feature_acts', 'TopActivations', 'top_activations', 'CopyProbe', 'copy_probes',
+           'copy_evidence', 'classify_copy', 'CopyScores', 'copy_scores_of', 'copy_scores', 'plot_copy_evidence',
+           'strongest_copy_feature', 'plot_copy_features', 'copy_report', 'induction_scores']
 
 # %% ../nbs/08_features.ipynb #d6f6af6f
 def _check_site(model, sae:TopKSAE, site:str):
@@ -204,153 +206,235 @@ def top_activations(model, sae:TopKSAE, site:str,
     return TopActivations(**cur, n_active=n_active, hist=hist.view(Fd, n_bins), bin_edges=edges,
                           n_tokens=n_tokens, site=site, left=left)
 
-# %% ../nbs/08_features.ipynb #7ac2cee8
-def copy_probes(tokenizer, n_words:int=40, repeats:int=8, seq_len:int=6,
-                seed:int=0)->list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    "Probe batches (tokens [B, L], occurrence index [B, L] (-1: not a probed token), probed token [B, L])"
+# %% ../nbs/08_features.ipynb #04ced7cc
+OPENINGS = ('<|endoftext|>', 'Lately,', 'We counted', 'I remember the', 'Afterwards,')
+
+@dataclass
+class CopyProbe:
+    "The probe lists after one opening: token ids, where the list items are, and which items repeat"
+    tokens:torch.Tensor  # [B, L] token ids: the opening, then 2n list items (each followed by `sep`)
+    pos:torch.Tensor     # [2n] positions of the list items, the same in every sequence
+    cond:torch.Tensor    # [B] 0: mixed, 1: exact copy, 2: all distinct
+    repeat:torch.Tensor  # [B, 2n] the item repeats an earlier item of its list
+    opening:str
+
+# %% ../nbs/08_features.ipynb #c6ee2ad0
+def _probe_lists(rng, pool:list, n:int, n_lists:int)->tuple[list, list]:
+    "Lists of 2n token ids and their repeat masks: per draw a complementary mixed pair, an exact copy, a novel one"
+    lists, reps = [], []
+    for _ in range(n_lists):
+        t = rng.sample(pool, 2 * n); a, b = t[:n], t[n:]
+        slots = set(rng.sample(range(n), n // 2))
+        for s in (slots, set(range(n)) - slots):   # the slots that repeat in one list are new in the other
+            src = iter(rng.sample(a, len(s)))
+            lists.append(a + [next(src) if i in s else b[i] for i in range(n)])
+            reps.append([False] * n + [i in s for i in range(n)])
+        lists += [a + a, a + b]
+        reps += [[False] * n + [True] * n, [False] * (2 * n)]
+    return lists, reps
+
+# %% ../nbs/08_features.ipynb #790ed5f8
+def copy_probes(tokenizer, n_items:int=8, # n: distinct tokens in the first half, and items in the second
+                n_lists:int=16, # draws per opening (each gives 4 sequences: a mixed pair, a copy, a novel one)
+                openings=OPENINGS, # the text before each list
+                sep:str='', # text after every item ('' as in the corpus's token runs; ',' for 'X, Y, ...')
+                seed:int=0)->list[CopyProbe]:
+    "Position-matched repeat probes: mixed, exact-copy and all-distinct lists after each opening"
     import random
     from mamba_sae.data import word_token_ids
-    rng, pool = random.Random(seed), word_token_ids(tokenizer)
-    need = max(n_words, seq_len)
-    if len(pool) < need:
-        raise ValueError(f"the tokenizer has only {len(pool)} single-token words; need {need}")
-    ids = lambda s: tokenizer(s, add_special_tokens=False)['input_ids']
-    words = rng.sample(pool, n_words)
-    lately, comma = ids('Lately,'), ids(',')
-    out = []
-    # 'Lately, X, X, X, ...'
-    toks = torch.tensor([lately + ([w] + comma) * repeats for w in words])
-    occ = torch.full_like(toks, -1); word = torch.full_like(toks, -1)
-    for r in range(repeats):
-        p = len(lately) + r * (1 + len(comma)); occ[:, p] = r; word[:, p] = toks[:, p]
-    out.append((toks, occ, word))
-    # random distinct tokens, the sequence repeated
-    seqs = [rng.sample(pool, seq_len) for _ in range(n_words)]
-    toks = torch.tensor([s * repeats for s in seqs])
-    occ = torch.arange(repeats).repeat_interleave(seq_len).expand_as(toks).clone()
-    out.append((toks, occ, toks.clone()))
+    pool = word_token_ids(tokenizer)
+    if n_items < 2: raise ValueError(f"n_items must be at least 2, got {n_items}")
+    if len(pool) < 2 * n_items:
+        raise ValueError(f"the tokenizer has only {len(pool)} single-token words; need {2 * n_items}")
+    rng, enc = random.Random(seed), lambda s: tokenizer(s, add_special_tokens=False)['input_ids']
+    sp, out = enc(sep) if sep else [], []
+    for o in openings:
+        pre = enc(o)
+        # an item equal to a token of the opening would be a repeat the masks do not mark
+        lists, reps = _probe_lists(rng, [t for t in pool if t not in pre], n_items, n_lists)
+        toks = torch.tensor([pre + [t for w in l for t in [w] + sp] for l in lists])
+        pos = len(pre) + torch.arange(2 * n_items) * (1 + len(sp))
+        out.append(CopyProbe(toks, pos, torch.tensor([0, 0, 1, 2] * n_lists), torch.tensor(reps), o))
     return out
 
-# %% ../nbs/08_features.ipynb #d481dc88
+# %% ../nbs/08_features.ipynb #dfdda596
+def _probe_masks(p:CopyProbe)->dict:
+    "Per measurement, the [B, 2n] list items it averages over"
+    n = p.repeat.shape[1] // 2
+    late = torch.zeros_like(p.repeat); late[:, n:] = True
+    mixed, copy, dist = [(p.cond == i)[:, None].expand_as(late) for i in range(3)]
+    return dict(first=~late, rep=mixed & p.repeat, new=mixed & late & ~p.repeat,
+                copy=copy & late, distinct=dist & late, all_rep=mixed & p.repeat, all_new=mixed & ~p.repeat,
+                all_copy=copy, all_distinct=dist)
+
+# %% ../nbs/08_features.ipynb #17ac6c04
+def copy_evidence(acts_fn, # token ids [B, L] -> feature activations [B, L, F]
+                  probes:list[CopyProbe])->dict:
+    "Each feature's mean activation per measurement and opening, per list position, and per token"
+    ev, V = {}, int(max(p.tokens.max() for p in probes)) + 1
+    for p in probes:
+        a = acts_fn(p.tokens)[:, p.pos].float().cpu()              # [B, 2n, F]
+        items = p.tokens[:, p.pos]
+        for k, m in _probe_masks(p).items():
+            mf = m[..., None].float()
+            if k.startswith('all_'):   # per list position [2n, F]: mean and share firing (nan where no item)
+                ev.setdefault(k[4:] + '_by_pos', []).append((a * mf).sum(0) / mf.sum(0))
+                ev.setdefault('share_' + k[4:] + '_by_pos', []).append(((a > 0) * mf).sum(0) / mf.sum(0))
+                continue
+            ev.setdefault(k, []).append(a[m].mean(0))
+            ev.setdefault('share_' + k, []).append((a[m] > 0).float().mean(0))
+            if k in ('rep', 'new'):
+                s = torch.zeros(V, a.shape[-1]).index_add_(0, items[m], a[m])
+                ev.setdefault('tok_' + k, []).append((s, torch.bincount(items[m], minlength=V)))
+    out = {k: torch.stack(v) for k, v in ev.items() if not k.startswith('tok_')}   # [n_openings, F]
+    out.update({k: v.nanmean(0) for k, v in out.items() if k.endswith('_by_pos')})  # [2n, F]
+    for k in ('rep', 'new'):
+        s, n = sum(x[0] for x in ev['tok_' + k]), sum(x[1] for x in ev['tok_' + k])
+        out['tok_' + k] = s / n.clamp_min(1)[:, None]                  # [vocab, F]
+    return out
+
+# %% ../nbs/08_features.ipynb #7d7a9563
+def classify_copy(ev:dict, # from copy_evidence
+                  ratio:float=3.0, # how many times larger the preferred side must be
+                  min_share:float=0.1, # the share of the preferred items on which the feature must fire
+                  min_tokens:int=2, eps:float=1e-6)->list[str]:
+    "Each feature's class: 'duplicate', 'once', 'novelty', 'position' or 'neither'"
+    m = {k: v.mean(0) for k, v in ev.items() if not k.endswith('by_pos') and not k.startswith('tok_')}
+    everywhere = lambda hi, lo: (ev[hi] > ev[lo] + eps).all(0)          # after every opening
+    more = lambda hi, lo: m[hi] > ratio * m[lo] + eps
+    peak = ev['distinct_by_pos'].max(0).values                          # strongest with nothing repeated
+    n_tok = {k: (ev['tok_' + k] > 0).sum(0) for k in ('rep', 'new')}
+    dup = (more('rep', 'new') & everywhere('rep', 'new') & more('copy', 'distinct') & (m['rep'] >= peak)
+           & (m['share_rep'] >= min_share) & (n_tok['rep'] >= min_tokens))
+    drop = more('new', 'rep') & everywhere('new', 'rep') & (m['share_new'] >= min_share) & (n_tok['new'] >= min_tokens)
+    once = drop & more('distinct', 'copy') & (ratio * m['distinct'] >= m['new'])
+    nov = drop & (ratio * m['distinct'] < m['new']) & (m['new'] > peak)
+    d, o = ev['distinct_by_pos'], ev['distinct']
+    fires = (ev['share_distinct_by_pos'] >= min_share).any(0)
+    varies = (d.max(0).values > ratio * d.min(0).values + eps) | (o.max(0).values > ratio * o.min(0).values + eps)
+    pos = fires & varies
+    kind = ['neither'] * len(dup)
+    for name, mask in (('position', pos), ('novelty', nov), ('once', once), ('duplicate', dup)):
+        for i in mask.nonzero().flatten().tolist(): kind[i] = name
+    return kind
+
+# %% ../nbs/08_features.ipynb #cdb3c939
+CLASSES = ('duplicate', 'once', 'novelty', 'position', 'neither')
+
 @dataclass
 class CopyScores:
-    "How each feature responds to a token's first and later occurrences"
-    first:torch.Tensor # [d_sae] mean activation on first occurrences
-    later:torch.Tensor # [d_sae] mean activation on later occurrences
-    kind:list          # per feature: 'duplicate', 'once' or 'neither'
-    tokens:dict        # feature -> token ids it fires for (on the occurrences that define its kind), most active first
-    by_repeat:torch.Tensor # [d_sae, repeats] mean activation at each occurrence index
+    "Each feature's response to repeats, new tokens and all-distinct lists at matched positions, and its class"
+    ev:dict            # copy_evidence's: [n_openings, d_sae] each, by position [2n, d_sae], by token [vocab, d_sae]
+    kind:list          # per feature: one of CLASSES
+    openings:tuple
+    def mean(self, k:str)->torch.Tensor:
+        "[d_sae] mean activation of measurement `k` (first, rep, new, copy, distinct) over the openings"
+        return self.ev[k].mean(0)
+    def strength(self, kind:str)->torch.Tensor:
+        "[d_sae] the contrast that defines `kind` (the all-distinct peak for position features)"
+        if kind == 'duplicate': return self.mean('rep') - self.mean('new')
+        if kind in ('once', 'novelty'): return self.mean('new') - self.mean('rep')
+        return self.ev['distinct_by_pos'].max(0).values
     def features(self, kind:str)->list[int]:
-        "Features of one kind, strongest first"
-        key = self.later - self.first if kind == 'duplicate' else self.first - self.later
-        of_kind = (i for i, k in enumerate(self.kind) if k == kind)
-        return sorted(of_kind, key=lambda i: -float(key[i]))
-    def summary(self)->dict: return {k: self.kind.count(k) for k in ('duplicate', 'once', 'neither')}
-    def __repr__(self): return f"CopyScores({self.summary()})"
+        "Features of one class, strongest first"
+        if kind not in CLASSES: raise ValueError(f"kind must be one of {CLASSES}, got {kind!r}")
+        key = self.strength(kind)
+        return sorted((i for i, k in enumerate(self.kind) if k == kind), key=lambda i: -float(key[i]))
+    def summary(self)->dict: return {k: self.kind.count(k) for k in CLASSES}
+    def __repr__(self): return f'CopyScores({self.summary()})'
 
-# %% ../nbs/08_features.ipynb #52ee3680
-def copy_scores(model, sae:TopKSAE, site:str, tokenizer, n_words:int=40, repeats:int=8, seed:int=0,
-                ratio:float=3.0,      # a class needs this many times the mean activation on the other occurrences
-                min_share:float=0.1,  # ... and to fire on at least this share of its occurrences
-                min_tokens:int=2, # ... for at least this many distinct tokens
-               )->CopyScores:
-    "Classify every feature as firing on duplicate tokens, on first occurrences only, or neither"
+# %% ../nbs/08_features.ipynb #c8ca550d
+@patch
+def tokens(self:CopyScores, f:int)->list[int]:
+    "Token ids feature `f` fires for, most active first: on repeats if duplicate, on new tokens otherwise"
+    t = self.ev['tok_rep' if self.kind[f] == 'duplicate' else 'tok_new'][:, f]
+    return [i for i in t.argsort(descending=True).tolist() if t[i] > 0]
+
+# %% ../nbs/08_features.ipynb #3d73bad0
+@patch
+def evidence(self:CopyScores, f:int)->dict:
+    "Feature `f`'s numbers behind its class (mean activations at matched positions), rounded for a report"
+    r = lambda x: round(float(x), 4)
+    e = {k: r(self.mean(k)[f]) for k in ('rep', 'new', 'copy', 'distinct', 'first')}
+    d = self.ev['distinct_by_pos'][:, f]
+    e['distinct_peak'] = r(d.max())                 # strongest at any list position with nothing repeated ...
+    e['distinct_peak_position'] = int(d.argmax()) + 1   # ... and where (1: the first list item)
+    for k in ('rep', 'new'): e[k + '_by_opening'] = [r(x) for x in self.ev[k][:, f]]   # in the order of `openings`
+    return e
+
+# %% ../nbs/08_features.ipynb #87af7e3a
+def copy_scores_of(acts_fn, # token ids [B, L] -> feature activations [B, L, F]
+                   tokenizer, n_items:int=8, n_lists:int=16, openings=OPENINGS, sep:str='', seed:int=0,
+                   **kw # ratio, min_share, min_tokens of classify_copy
+                  )->CopyScores:
+    "Copy scores and classes of the features `acts_fn` computes"
+    ev = copy_evidence(acts_fn, copy_probes(tokenizer, n_items, n_lists, openings, sep, seed))
+    return CopyScores(ev, classify_copy(ev, **kw), tuple(openings))
+
+# %% ../nbs/08_features.ipynb #e2b0a7b1
+def copy_scores(model, sae:TopKSAE, site:str, tokenizer, **kw)->CopyScores:
+    "Classify every feature of `sae` as duplicate, once, novelty, position or neither (kw: copy_scores_of's)"
     _check_site(model, sae, site)
-    Fd = sae.d_sae
-    acts, occs, words = [], [], []
-    for toks, occ, word in copy_probes(tokenizer, n_words, repeats, seed=seed):
-        a = feature_acts(model, sae, site, toks)
-        m = occ >= 0
-        acts.append(a[m]); occs.append(occ[m]); words.append(word[m])
-    a, occ, word = torch.cat(acts), torch.cat(occs), torch.cat(words)      # [P, F], [P], [P]
-    first_m, later_m = occ == 0, occ > 0
-    first, later = a[first_m].mean(0), a[later_m].mean(0)
-    share_first, share_later = (a[first_m] > 0).float().mean(0), (a[later_m] > 0).float().mean(0)
-    by_repeat = torch.stack([a[occ == r].mean(0) for r in range(repeats)], 1)
-    kind, tokens = [], {}
-    for f in range(Fd):
-        k = 'neither'
-        if later[f] > ratio * first[f] and share_later[f] >= min_share: k = 'duplicate'
-        elif first[f] > ratio * later[f] and share_first[f] >= min_share: k = 'once'
-        if k != 'neither':
-            m = later_m if k == 'duplicate' else first_m
-            on = m & (a[:, f] > 0).to(m.device)
-            mean_by_tok = {}
-            for t, v in zip(word[on].tolist(), a[on, f].tolist()):
-                mean_by_tok.setdefault(t, []).append(v)
-            mean = lambda t: sum(mean_by_tok[t]) / len(mean_by_tok[t])
-            if len(mean_by_tok) < min_tokens: k = 'neither'
-            else: tokens[f] = sorted(mean_by_tok, key=lambda t: -mean(t))
-        kind.append(k)
-    return CopyScores(first, later, kind, tokens, by_repeat)
+    return copy_scores_of(lambda t: feature_acts(model, sae, site, t), tokenizer, **kw)
 
-# %% ../nbs/08_features.ipynb #43425338
-def plot_repeat_pattern(model, sae:TopKSAE, site:str, tokenizer, feature:int, words:list[str],
-                        repeats:int=12, ax=None):
-    "A feature's activation on ' X' at each of its occurrences in 'Lately, X, X, ...', one line per word"
+# %% ../nbs/08_features.ipynb #f4f88b5f
+def plot_copy_evidence(scores:CopyScores, f:int, ax=None, title:str|None=None):
+    "Feature `f`'s activation per list position: repeats vs new tokens, exact copies, all-distinct lists"
     import matplotlib.pyplot as plt
-    _check_site(model, sae, site)
-    enc = lambda s: tokenizer(s, add_special_tokens=False)['input_ids']
-    bad = [w for w in words if len(enc(' ' + w.strip())) != 1]
-    if bad: raise ValueError(f"{bad} are not single tokens for this tokenizer (with a leading space)")
     if ax is None: _, ax = plt.subplots(figsize=(5, 3))
-    lately, comma = enc('Lately,'), enc(',')
-    for w in words:
-        ids = enc(' ' + w.strip())
-        toks = torch.tensor([lately + (ids + comma) * repeats])
-        pos = [len(lately) + r * (1 + len(comma)) for r in range(repeats)]
-        acts = feature_acts(model, sae, site, toks)[0, pos, feature]
-        ax.plot(range(1, repeats + 1), acts.tolist(), '.-', label=w)
-    ax.set(xlabel='occurrence', ylabel='activation', title=f'{site} feature {feature}')
+    ev = scores.ev
+    x = torch.arange(1, ev['distinct_by_pos'].shape[0] + 1)
+    n = len(x) // 2
+    ax.plot(x, ev['distinct_by_pos'][:, f], color='grey', ls='--', label='all distinct (control)')
+    ax.plot(x, ev['copy_by_pos'][:, f], color='tab:purple', alpha=.6, label='exact copy')
+    ax.plot(x[n:], ev['rep_by_pos'][n:, f], 'o', color='tab:red', label='mixed: repeats')
+    ax.plot(x, ev['new_by_pos'][:, f], 's', color='tab:blue', ms=4, label='mixed: new tokens')
+    ax.axvline(n + .5, color='k', lw=.5)
+    ax.set(xlabel='list position (first half | second half)', ylabel='activation',
+           title=title or f'feature {f} ({scores.kind[f]})')
     ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/08_features.ipynb #377dac48
-def sharpest_copy_feature(model, saes:dict, scores:dict, tokenizer, kind:str='duplicate',
-                          n_words:int=5):
-    ("(site, feature, words) of the `kind` feature with the sharpest first/later contrast "
-     "on the 'Lately, X, X, …' probes")
-    if kind not in ('duplicate', 'once'):
-        raise ValueError(f"kind must be 'duplicate' or 'once', got {kind!r}")
-    toks, occ, word = copy_probes(tokenizer)[0]
-    on, off = (occ > 0, occ == 0) if kind == 'duplicate' else (occ == 0, occ > 0)
-    best = (-1., None, None, [])
+# %% ../nbs/08_features.ipynb #e20ea066
+def strongest_copy_feature(scores:dict, # {site: CopyScores}
+                           kind:str='duplicate')->tuple:
+    "(site, feature) of the `kind` feature with the largest contrast next to all it does; (None, None) if none"
+    if kind not in ('duplicate', 'once', 'novelty'):
+        raise ValueError(f"kind must be 'duplicate', 'once' or 'novelty', got {kind!r}")
+    best = (-1., None, None)
     for s, c in scores.items():
-        fs = c.features(kind)
-        if not fs: continue
-        a = feature_acts(model, saes[s], s, toks)
-        hi, lo = a[on][:, fs].mean(0), a[off][:, fs].mean(0)
-        contrast = (hi - lo) / (hi + lo + 1)
-        j = int(contrast.argmax())
-        if contrast[j] > best[0]:
-            v = a[on][:, fs[j]]
-            order = v.argsort(descending=True).to(word.device)
-            toks_on = dict.fromkeys(word[on][order].tolist())   # distinct, most active first
-            words = [tokenizer.decode([t]).strip() for t in toks_on][:n_words]
-            best = (float(contrast[j]), s, fs[j], words)
+        # its strongest mean response anywhere: at any list position, in any kind of list
+        by_pos = torch.stack([c.ev[k + '_by_pos'].nan_to_num() for k in ('rep', 'new', 'copy', 'distinct')])
+        top = by_pos.flatten(0, 1).max(0).values
+        for f in c.features(kind):
+            v = float(c.strength(kind)[f] / (top[f] + 1))
+            if v > best[0]: best = (v, s, f)
     return best[1:]
 
-# %% ../nbs/08_features.ipynb #403cb5c1
-def plot_copy_features(model, saes:dict, scores:dict, tokenizer):
-    "The sharpest duplicate and once features' repeat patterns side by side (a matplotlib figure)"
+# %% ../nbs/08_features.ipynb #e2cef8cd
+def plot_copy_features(model, saes:dict, scores:dict, tokenizer,
+                       seed:int=1)->'matplotlib.figure.Figure': # probes drawn afresh with this seed
+    "The strongest duplicate, once and novelty features' evidence, redrawn on fresh probes (a matplotlib figure)"
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
-    for ax, kind in zip(axs, ('duplicate', 'once')):
-        s, f, words = sharpest_copy_feature(model, saes, scores, tokenizer, kind)
-        if s is None: ax.set_title(f'no {kind} feature found'); continue
-        plot_repeat_pattern(model, saes[s], s, tokenizer, f, words, ax=ax)
-        ax.set_title(f'{kind} feature: {s} #{f}', fontsize=9)
+    fig, axs = plt.subplots(1, 3, figsize=(15, 3.4))
+    for ax, kind in zip(axs, ('duplicate', 'once', 'novelty')):
+        s, f = strongest_copy_feature(scores, kind)
+        if s is None: ax.set_title(f'no {kind} feature found', fontsize=9); ax.axis('off'); continue
+        fresh = copy_scores(model, saes[s], s, tokenizer, seed=seed, openings=scores[s].openings)
+        words = ' '.join(tokenizer.decode([t]).strip() for t in scores[s].tokens(f)[:4])
+        plot_copy_evidence(fresh, f, ax, title=f"{kind}: {s.split('.hook')[0]} #{f}\n({words} ...)")
     fig.tight_layout()
     return fig
 
-# %% ../nbs/08_features.ipynb #f6917867
+# %% ../nbs/08_features.ipynb #5c958c8b
 def copy_report(model, saes:dict, tokenizer, **kw)->tuple[dict, dict]:
-    "Copy scores of every site, and a JSON-ready report: counts per class and the features with their tokens"
+    "Copy scores of every site, and a JSON-ready report: counts per class, each class's features with their evidence"
     scores = {s: copy_scores(model, sae, s, tokenizer, **kw) for s, sae in saes.items()}
     dec = lambda ts: [tokenizer.decode([t]) for t in ts[:12]]
-    entry = lambda c, f: dict(feature=f, first=round(float(c.first[f]), 4),
-                              later=round(float(c.later[f]), 4), tokens=dec(c.tokens[f]))
-    kinds = lambda c: {k: [entry(c, f) for f in c.features(k)] for k in ('duplicate', 'once')}
+    # tokens for the copy classes; a position feature's evidence is where it fires (distinct_peak_position)
+    toks = lambda c, f: {} if c.kind[f] == 'position' else {'tokens': dec(c.tokens(f))}
+    entry = lambda c, f: dict(feature=f, **c.evidence(f), **toks(c, f))
+    kinds = lambda c: {k: [entry(c, f) for f in c.features(k)] for k in CLASSES if k != 'neither'}
     rep = {s: dict(counts=c.summary(), **kinds(c)) for s, c in scores.items()}
     return scores, rep
 

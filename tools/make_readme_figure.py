@@ -9,7 +9,7 @@ from mamba_sae.load import load_tiny_saes
 from mamba_sae.data import ioi_dataset
 from mamba_sae.attribution import attribute
 from mamba_sae.search import rank_features, find_circuit, faithfulness_curve, plot_faithfulness
-from mamba_sae.features import copy_scores, sharpest_copy_feature, plot_repeat_pattern
+from mamba_sae.features import copy_scores, strongest_copy_feature, plot_copy_evidence
 
 torch.manual_seed(0)
 model, tok = load_tiny(); saes = load_tiny_saes('output')
@@ -28,9 +28,9 @@ keep = [i for i, t in enumerate(l) if not t.startswith(('found', 'bisection'))] 
 axs[0].legend([h[i] for i in keep], [l[i] for i in keep], fontsize=8)
 axs[0].set_title('IOI circuits of the embedded default (★: smallest set keeping 0.8)', fontsize=10)
 for ax, kind in zip(axs[1:], ('duplicate', 'once')):
-    s, f, words = sharpest_copy_feature(model, saes, scores, tok, kind)
-    plot_repeat_pattern(model, saes[s], s, tok, f, words, ax=ax)
-    ax.set_title(f'a "{kind}" copy feature ({s.split(".hook")[0]}, #{f})', fontsize=10)
+    s, f = strongest_copy_feature(scores, kind)   # classified with position-matched controls (08_features)
+    plot_copy_evidence(copy_scores(model, saes[s], s, tok, seed=1), f, ax=ax,
+                       title=f'a "{kind}" copy feature ({s.split(".hook")[0]}, #{f}), fresh probes')
 fig.tight_layout()
 out = Path(__file__).resolve().parent.parent / 'nbs' / 'images' / 'overview.png'
 out.parent.mkdir(exist_ok=True); fig.savefig(out, dpi=90)
