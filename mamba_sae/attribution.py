@@ -10,12 +10,14 @@ from contextlib import contextmanager
 from fastcore.basics import patch
 from dataclasses import dataclass
 import torch
-from .data import PatchingDataset, logit_diff
+import math, warnings
+from .data import PatchingDataset, logit_diff, zero_range
 from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
 # %% auto #0
-__all__ = ['splice', 'task_logit_diffs', 'SiteValues', 'site_values', 'downstream', 'path_gradients', 'Attribution',
-           'edge_attribution', 'attribute', 'rank_correlation', 'plot_attribution']
+__all__ = ['splice', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'downstream', 'path_gradients',
+           'Attribution', 'edge_attribution', 'attribute', 'rank_correlation', 'agreement', 'check_attribution',
+           'plot_attribution_check', 'plot_attribution']
 
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
@@ -38,11 +40,22 @@ def task_logit_diffs(model, ds:PatchingDataset,
     def run(t): return torch.cat([logit_diff(model(t[i:i + batch_size]), ds[i:i + batch_size])
                                   for i in range(0, len(t), batch_size)])
     with torch.no_grad(): ld = [run(t) for t in (ds.clean, ds.corrupt)]
-    if torch.all((ld[0] - ld[1]).abs() <= 1e-6 * ld[0].abs().clamp_min(1)):
+    if zero_range(*ld).all():
         raise ValueError(f"the clean and corrupt runs give the same answer logit difference on every "
                          f"prompt of this {ds.task or 'task'} dataset (zero range): "
                          f"the corruption must change the answer")
     return ld[0], ld[1]
+
+# %% ../nbs/06_attribution.ipynb #10a93ec4
+def usable_pairs(model, ds:PatchingDataset, batch_size:int=256)->tuple[PatchingDataset, torch.Tensor, torch.Tensor]:
+    "`ds` without its zero-range pairs (warning with their count), and the kept pairs' clean and corrupt logit diffs"
+    ldc, ldk = task_logit_diffs(model, ds, batch_size)
+    flat = zero_range(ldc, ldk)
+    if not flat.any(): return ds, ldc, ldk
+    warnings.warn(f"{int(flat.sum())} of {len(ds)} {ds.task or 'task'} pairs have zero range (the corruption "
+                  f"leaves their logit difference unchanged): dropped")
+    keep = (~flat).nonzero()[:, 0].cpu()
+    return ds[keep], ldc[~flat], ldk[~flat]
 
 # %% ../nbs/06_attribution.ipynb #6d935c83
 @dataclass
@@ -56,6 +69,14 @@ class SiteValues:
     layers:dict
 
 # %% ../nbs/06_attribution.ipynb #423e44d7
+def _check_finite(t:torch.Tensor, what:str):
+    "Raise, naming `what`, if `t` holds NaN or inf: every score from it would be NaN, a ranking of NaNs noise"
+    bad = ~torch.isfinite(t)
+    if bad.any():
+        rows = bad.flatten(1).any(1).nonzero()[:, 0].tolist() if t.dim() > 1 else []
+        raise ValueError(f"{int(bad.sum())} of {t.numel()} values of {what} are NaN or inf "
+                         f"(prompts {rows[:5]}{'…' if len(rows) > 5 else ''}): check the model, SAE and inputs")
+
 def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
                 batch_size:int=256)->SiteValues:
     "Cache activations, SAE features and error terms at every site of `saes` (and every layer's output and input)"
@@ -68,7 +89,9 @@ def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
             parts.append(c)
     cat = {n: torch.cat([p[n] for p in parts]) for n in names}
     x = {s: cat[s] for s in saes}
+    for s in saes: _check_finite(x[s], f"the activation at {s}")
     with torch.no_grad(): f = {s: saes[s].encode_dense(x[s]) for s in saes}
+    for s in saes: _check_finite(f[s], f"the SAE features at {s}")
     with torch.no_grad(): err = {s: x[s] - saes[s].decode_dense(f[s]) for s in saes}
     return SiteValues(x, f, err, {o: cat[o] for o in outs})
 
@@ -202,7 +225,7 @@ def _exact_feature_scores(model, ds, s:str, sae, vc:SiteValues, vk:SiteValues,
 def attribute(model, saes:dict, # {site: TopKSAE}
               ds:PatchingDataset,
               method:str='ig',  # 'ig', 'attrib' or 'exact'
-              steps:int=10,     # integrated-gradient points per site ('ig' only)
+              steps:int=1,      # integrated-gradient points per site ('ig' only); 1: the gradient at α = ½, see below
               edges:bool=False, # also score the edges between layers
               # 'exact' only: {site: indices} to patch instead of every feature taking part (other sites: none)
               features:dict|None=None,
@@ -218,7 +241,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     if features is not None and set(features) - set(saes):
         bad = sorted(set(features) - set(saes))
         raise ValueError(f"features names sites without an SAE: {bad}; SAE sites: {list(saes)}")
-    ldc, ldk = task_logit_diffs(model, ds, batch_size)
+    ds, ldc, ldk = usable_pairs(model, ds, batch_size)   # the pairs the corruption moves
     vc = site_values(model, saes, ds.clean, batch_size)
     vk = site_values(model, saes, ds.corrupt, batch_size)
     alphas = (torch.arange(steps) + .5) / steps if method == 'ig' else torch.zeros(1)
@@ -266,6 +289,22 @@ def rank_correlation(a:torch.Tensor, b:torch.Tensor)->float:
     ra, rb = ra - ra.mean(), rb - rb.mean()
     return (ra @ rb / (ra.norm() * rb.norm()).clamp_min(1e-300)).item()
 
+# %% ../nbs/06_attribution.ipynb #59db5be7
+def agreement(estimate:torch.Tensor, exact:torch.Tensor, # [n] scores of the same features
+              k:int=20,         # top-k recall
+              big:float=0.1,    # sign agreement counts effects with |exact| >= big * max |exact|
+             )->dict:
+    "How well `estimate` tracks `exact`: Spearman, Pearson, sign agreement on the large effects and top-k recall"
+    e, x = estimate.double().flatten().cpu(), exact.double().flatten().cpu()
+    if e.shape != x.shape or len(x) < 2:
+        raise ValueError(f"need two score vectors of equal length >= 2, got {tuple(e.shape)} and {tuple(x.shape)}")
+    k = min(k, len(x))
+    large = x.abs() >= big * x.abs().max()
+    top = lambda v: set(v.abs().topk(k).indices.tolist())
+    return dict(spearman=rank_correlation(e, x), pearson=torch.corrcoef(torch.stack([e, x]))[0, 1].item(),
+                sign_agreement=(e.sign() == x.sign())[large].double().mean().item(), n_large=int(large.sum()),
+                recall=len(top(e) & top(x)) / k, k=k)
+
 # %% ../nbs/06_attribution.ipynb #281f52d3
 @patch
 def top(self:Attribution, n:int=20)->list[tuple[str, int, float]]:
@@ -273,31 +312,107 @@ def top(self:Attribution, n:int=20)->list[tuple[str, int, float]]:
     flat = [(s, j, v) for s, sc in self.scores.items() for j, v in zip(range(len(sc)), sc.tolist())]
     return sorted(flat, key=lambda t: -abs(t[2]))[:n]
 
+# %% ../nbs/06_attribution.ipynb #45a6b303
+def _candidates(attr:Attribution, sites, min_frequency:float)->tuple[list, torch.Tensor]:
+    "(site, index) of the features at `sites` taking part in more than `min_frequency` of the prompts, and their scores"
+    keys, vals = [], []
+    for s in sites:
+        c = attr.counts[s]
+        idx = ((c > 0) & (c > min_frequency * attr.n_prompts)).nonzero()[:, 0]
+        keys += [(s, j) for j in idx.tolist()]; vals.append(attr.scores[s][idx].detach().cpu())
+    return keys, torch.cat(vals) if vals else torch.zeros(0)
+
+# %% ../nbs/06_attribution.ipynb #89fd7c4f
+def _strata(n_top:int, n:int, m:int)->list[tuple[int, int]]:
+    "Up to `m` rank bins [lo, hi) covering ranks n_top..n, log-spaced: finer near the top, where misses matter"
+    if n <= n_top: return []
+    edges = torch.logspace(math.log10(n_top + 1), math.log10(n + 1), m + 1).round().long() - 1
+    edges = sorted({n_top, n, *edges.clamp(n_top, n).tolist()})
+    return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
+
+def check_attribution(model, saes:dict, ds:PatchingDataset, attr:Attribution,
+                      m:int=20,                 # the estimate's top m, and up to m more drawn across the rest of its ranking
+                      sites:list|None=None,     # sites whose features are checked (default: every site of `attr`)
+                      min_frequency:float=0.0,  # only features taking part in more than this share of the prompts
+                      k:int=10, seed:int=0, batch_size:int=256)->dict:
+    "Exact single-feature effects of a sample not chosen by the estimate alone, `agreement` with them, and the misses"
+    sites = attr.sites if sites is None else list(sites)
+    bad = [s for s in sites if s not in attr.scores]
+    if bad: raise ValueError(f"sites {bad} are not in this attribution; its sites: {attr.sites}")
+    if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
+    keys, est = _candidates(attr, sites, min_frequency)
+    if len(keys) < 2: raise ValueError(f"only {len(keys)} features take part at {sites}: nothing to check")
+    order, g = est.abs().argsort(descending=True), torch.Generator().manual_seed(seed)
+    top, bins = order[:m].tolist(), _strata(min(m, len(keys)), len(keys), m)
+    drawn = [order[a + int(torch.randint(b - a, (1,), generator=g))].item() for a, b in bins]
+    pick = top + drawn
+    chosen = {}
+    for p in pick: chosen.setdefault(keys[p][0], []).append(keys[p][1])
+    ex = attribute(model, saes, ds, 'exact', features=chosen, batch_size=batch_size, progress=False)
+    exv = torch.tensor([ex.scores[keys[p][0]][keys[p][1]].item() for p in pick])
+    k = min(k, len(top))
+    tau = exv[:len(top)].abs().topk(k).values[-1].item()   # the top's k-th largest exact effect
+    missed = sum(b - a for (a, b), x in zip(bins, exv[len(top):].tolist()) if abs(x) >= tau)
+    kind = lambda r: 'top' if r < len(top) else 'drawn'
+    feats = [[*keys[p], est[p].item(), x, kind(r)] for r, (p, x) in enumerate(zip(pick, exv.tolist()))]
+    return dict(method=attr.method, steps=attr.steps, m=m, n_candidates=len(keys), n_sample=len(pick),
+                **agreement(est[pick], exv, k=k), threshold=tau, missed=missed, recall_estimate=k / (k + missed),
+                features=feats)
+
+# %% ../nbs/06_attribution.ipynb #eef2b3f7
+def plot_attribution_check(check:dict, ax=None):
+    "Estimate against exact effect for the features of a `check_attribution`, its top and its drawn sample told apart"
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(4.4, 3.8))
+    for kind, mk in (('top', 'o'), ('drawn', 'x')):
+        pts = [(x, e) for *_, e, x, k in check['features'] if k == kind]
+        if pts: ax.scatter(*zip(*pts), s=14, marker=mk, label=f"{kind} ({len(pts)})")
+    lim = max(max(abs(x), abs(e)) for *_, e, x, _ in check['features']) * 1.05 or 1.
+    ax.plot([-lim, lim], [-lim, lim], 'k', lw=.5)
+    name = check['method'] + (f", {check['steps']} step{'s' * (check['steps'] > 1)}" if check['method'] == 'ig' else '')
+    ax.set(xlabel='exact effect (one patched run per feature)', ylabel=f'estimate ({name})',
+           title=f"ρ={check['spearman']:.2f}, signs {check['sign_agreement']:.0%}, "
+                 f"top-{check['k']} recall {check['recall']:.0%}")
+    ax.title.set_fontsize(9); ax.legend(fontsize=8)
+    return ax
+
 # %% ../nbs/06_attribution.ipynb #d25db579
+def _attribution_panels(axs, sites, feat, err, tokens, per_site:bool):
+    "The two heatmaps of `plot_attribution`: rows scaled by their own largest |score| when `per_site`"
+    both = torch.cat([feat, err], 1).abs()
+    scale = both.amax(1, keepdim=True).clamp_min(1e-12) if per_site else both.max().clamp_min(1e-12).expand(len(sites), 1)
+    for ax, m, title in ((axs[0], feat, 'SAE features (sum)'), (axs[1], err, 'error nodes')):
+        im = ax.imshow(m / scale, cmap='RdBu', vmin=-1, vmax=1, aspect='auto')
+        ax.set_yticks(range(len(sites)), [f"{site_label(s)}  (±{v:.2g})" for s, v in zip(sites, scale[:, 0].tolist())]
+                      if per_site else [site_label(s) for s in sites], fontsize=8)
+        ax.set_title(title, fontsize=9)
+        L = m.shape[1]
+        ax.set_xticks(range(L), tokens if tokens is not None else range(L), rotation=90, fontsize=7)
+    label = 'score / the row\'s largest |score|' if per_site else f'score / {scale[0, 0].item():.3g}'
+    return im, label
+
 def plot_attribution(attr:Attribution,
                      tokens:list[str]|None=None, # labels of the positions (e.g. the first clean prompt's tokens)
-                     n_top:int=15):
-    "Heatmap of feature and error scores by site and position, and a bar chart of the top features"
+                     n_top:int=15,
+                     top_sites:list|None=None,   # sites the top-features panel draws from (e.g. the searched ones)
+                     per_site:bool=True):        # scale each site's row by its own largest |score| (labelled)
+    "Heatmaps of feature and error scores by site and position (each site on its own scale), and the top features"
     import matplotlib.pyplot as plt
+    from mamba_sae.sites import Feature
     if attr.by_position is None:
-        raise ValueError("this attribution has no per-position scores ('exact'): "
-                         "use method='ig' or 'attrib'")
+        raise ValueError("this attribution has no per-position scores ('exact'): use method='ig' or 'attrib'")
     sites = attr.sites
     feat = torch.stack([attr.by_position[s].sum(1) for s in sites]).cpu()   # [sites, L]
     err = torch.stack([attr.error_by_position[s] for s in sites]).cpu()
-    L = feat.shape[1]
-    fig, axs = plt.subplots(1, 3, figsize=(14, 0.5 * len(sites) + 2.6),
-                            gridspec_kw=dict(width_ratios=[3, 3, 2]))
-    lim = max(feat.abs().max(), err.abs().max()).item() or 1.
-    for ax, m, title in ((axs[0], feat, 'SAE features (sum)'), (axs[1], err, 'error nodes')):
-        im = ax.imshow(m, cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
-        ax.set_yticks(range(len(sites)), [site_label(s) for s in sites]); ax.set_title(title)
-        ax.set_xticks(range(L), tokens if tokens is not None else range(L), rotation=90, fontsize=7)
-    fig.colorbar(im, ax=axs[1], label='score (Σ logit diff)')
-    top = attr.top(n_top)[::-1]
-    axs[2].barh(range(len(top)), [v for *_, v in top],
-                color=['C0' if v > 0 else 'C3' for *_, v in top])
-    axs[2].set_yticks(range(len(top)), [f"{site_label(s)} #{j}" for s, j, _ in top], fontsize=7)
-    axs[2].set_title(f'top {n_top} features'); axs[2].axvline(0, color='k', lw=.5)
+    fig, axs = plt.subplots(1, 3, figsize=(14, 0.5 * len(sites) + 2.6), gridspec_kw=dict(width_ratios=[3, 3, 2]))
+    im, label = _attribution_panels(axs, sites, feat, err, tokens, per_site)
+    fig.colorbar(im, ax=axs[1], label=label)
+    pool = sites if top_sites is None else list(top_sites)
+    top = [t for t in attr.top(10**9) if t[0] in pool][:n_top][::-1]
+    axs[2].barh(range(len(top)), [v for *_, v in top], color=['C0' if v > 0 else 'C3' for *_, v in top])
+    axs[2].set_yticks(range(len(top)), [str(Feature(s, j)) for s, j, _ in top], fontsize=7)
+    where = 'all sites' if top_sites is None else ', '.join(site_label(s) for s in pool)
+    axs[2].set_title(f'top {len(top)} features ({where})', fontsize=9); axs[2].axvline(0, color='k', lw=.5)
+    axs[2].set_xlabel('score (Σ logit diff)')
     plt.tight_layout()
     return fig

@@ -175,16 +175,21 @@ def cmd_circuit(
     site:str='output', # the embedded default's shipped SAEs to use when --saes is not given: 'output' or 'input'
     task:str='ioi', # 'ioi', 'copy' or 'induction'
     n:int=100, # prompt pairs
-    target:float=0.8, # normalized logit difference to reach, in (0, 1]
+    target:float=0.8, # value to reach, in (0, 1]: a normalized logit difference, or a faithfulness with --metric
+    metric:str='nld', # what --target measures: 'nld' or 'faithfulness' (0 = no candidate kept, 1 = all of them)
     method:str='ig', # attribution: 'ig' or 'attrib'
-    steps:int=10, # integrated-gradient steps
+    steps:int=1, # integrated-gradient steps (06_attribution measured more to change nothing on the embedded default)
     by:str='attribution_x_count', # ranking key: 'attribution_x_count' or 'attribution'
     min_frequency:float=0.1, # drop features taking part in at most this share of the prompts
     exclude_layers:str='0', # comma-separated layers left out of the search ('' for none)
     edges:bool=False, # rank the edges between layers jointly with the features
+    prune:bool=True, # prune the bisection's prefix to a 1-minimal set
+    greedy:int=0, # also grow a set greedily from this many top candidates and report its size (0: no)
+    check:int=20, # check the attribution against exact patching on this many top + drawn features (0: no)
+    rerank_exact:int=0, # order this many top candidates by their exact effect before the search (0: no)
     errors:str='keep', # SAE error terms: 'keep' (always in the circuit) or 'corrupt'
     batch_size:int=256, progress:bool=True):
-    "Attribute a task to SAE features and binary-search its smallest circuit"
+    "Attribute a task to SAE features, check the attribution, and find a 1-minimal circuit"
     from mamba_sae.model import resolve_device
     from mamba_sae.load import load_model_and_saes
     from mamba_sae.data import task_dataset
@@ -192,13 +197,10 @@ def cmd_circuit(
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
     ds = task_dataset(task, tok, n, seed)
-    run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, errors,
-                     batch_size, progress)
+    run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, metric, prune, greedy,
+                     check, rerank_exact, errors, batch_size, progress)
     run.save(out, [tok.decode([t]) for t in ds.clean[0]], model=model, task=task, seed=seed)
-    c, fc = run.circuit, run.faithfulness
-    print(f"{task}: {c.n_features} features of {c.n_candidates} candidates reach {c.achieved:.3f} "
-          f"(target {c.target}) in {c.evaluations} patched runs; "
-          f"faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f} -> {out}")
+    print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
     return run
 
 # %% ../nbs/10_cli.ipynb #8fdf1014
@@ -235,13 +237,12 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
     from mamba_sae.features import copy_report, plot_copy_features
     scores, rep = copy_report(m, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
-    md = ['| site | duplicate | once | neither | example duplicate feature (tokens) |',
-          '|---|---|---|---|---|']
+    kinds = ('duplicate', 'once', 'novelty', 'position', 'neither')
+    md = ['| site | ' + ' | '.join(kinds) + ' | example duplicate feature (tokens) |', '|---' * (len(kinds) + 2) + '|']
     for s, r in rep.items():
         d = r['duplicate'][0] if r['duplicate'] else None
         ex = f"#{d['feature']} ({', '.join(d['tokens'][:5])})" if d is not None else '-'
-        n = r['counts']
-        md.append(f"| {s} | {n['duplicate']} | {n['once']} | {n['neither']} | {ex} |")
+        md.append(f"| {s} | " + ' | '.join(str(r['counts'][k]) for k in kinds) + f" | {ex} |")
     atomic_write(out / 'copy_report.md', lambda p: Path(p).write_text('\n'.join(md) + '\n'))
     fig = plot_copy_features(m, saes, scores, tok)
     atomic_write(out / 'repeat_patterns.png', lambda p: fig.savefig(p, dpi=110, format='png'))
@@ -292,7 +293,7 @@ def cmd_demo(
     corpus:str|None=None, # text for the features' top activations (needed unless --model tiny)
     n:int=100, # IOI prompt pairs
     target:float=0.8, # normalized logit difference to reach, in (0, 1]
-    steps:int=10, # integrated-gradient steps
+    steps:int=1, # integrated-gradient steps
     tokens:int=65536, # tokens of text for the top activations
     progress:bool=True)->dict:
     "The whole method end to end (IOI circuit, ablation table, dashboards, copy features) as report.html"

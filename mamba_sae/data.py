@@ -15,8 +15,8 @@ import torch
 # %% auto #0
 __all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
            'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'fill_template', 'ioi_dataset', 'word_token_ids',
-           'copy_dataset', 'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'normalized_logit_diff',
-           'token_sequences', 'token_batches', 'special_token_ids', 'text_corpus']
+           'copy_dataset', 'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'zero_range',
+           'normalized_logit_diff', 'token_sequences', 'token_batches', 'special_token_ids', 'text_corpus']
 
 # %% ../nbs/02_data.ipynb #e2e1c752
 EOS = '<|endoftext|>'
@@ -306,14 +306,21 @@ def accuracy(logits:torch.Tensor, ds:PatchingDataset, corrupt:bool=False)->float
 # %% ../nbs/02_data.ipynb #7c7830fa
 def _ld(x, ds): return x if x.dim() == 1 else logit_diff(x, ds)
 
+def zero_range(clean:torch.Tensor, corrupt:torch.Tensor, # logit differences [N] of the clean and corrupt runs
+               rtol:float=1e-6)->torch.Tensor:
+    "Pairs [N] (bool) whose corruption leaves the logit difference unchanged: no patched run can be normalized against them"
+    return (clean - corrupt).abs() <= rtol * clean.abs().clamp_min(1)
+
+# %% ../nbs/02_data.ipynb #eae27c81
 def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit differences [N]
                           ds:PatchingDataset, reduce:bool=True):
-    "Normalized logit difference: 1 = behaves like the clean run, 0 = like the corrupt run (batch mean)"
+    "Normalized logit difference: 1 = behaves like the clean run, 0 = like the corrupt run (mean over pairs with a range)"
     p, c, k = _ld(patched, ds), _ld(clean, ds), _ld(corrupt, ds)
-    rng = (c - k).abs()
-    tiny = torch.finfo(rng.dtype).tiny
-    nld = torch.where(rng > 0, (p - k) / rng.clamp_min(tiny), torch.ones_like(p))
-    return nld.mean().item() if reduce else nld
+    flat = zero_range(c, k)
+    if flat.all(): raise ValueError(f"all {len(c)} pairs have zero range (the corruption never moves the "
+                                    f"logit difference): the normalized logit difference is undefined")
+    nld = ((p - k) / (c - k).abs().clamp_min(torch.finfo(c.dtype).tiny)).masked_fill(flat, float('nan'))
+    return nld.nanmean().item() if reduce else nld
 
 # %% ../nbs/02_data.ipynb #deeca694
 def token_sequences(corpus)->Iterator[torch.Tensor]:

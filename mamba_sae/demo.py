@@ -20,7 +20,7 @@ from .dashboards import save_dashboards, feature_dashboard
 from .patching import token_movement
 
 # %% auto #0
-__all__ = ['run_demo']
+__all__ = ['DEFINITIONS', 'COPY_NOTE', 'run_demo']
 
 # %% ../nbs/09a_demo.ipynb #c143c03b
 def _data_uri(path:Path)->str:
@@ -81,21 +81,36 @@ def _empty_note(c, n_layer:int, searched:list)->str:
             f"what the SAE error terms{out} carry by themselves.")
 
 # %% ../nbs/09a_demo.ipynb #3218e8f8
+DEFINITIONS = ('<p><i>Normalized logit difference</i> (nld): (LD<sub>patched</sub> − LD<sub>corrupt</sub>) / '
+               '|LD<sub>clean</sub> − LD<sub>corrupt</sub>| per prompt pair, averaged; LD = logit of the clean answer '
+               'minus logit of the corrupt answer at the last position; 1 = behaves like the clean run, 0 = like the '
+               'corrupt run. <i>Faithfulness</i> of a set: (F(set) − F(∅)) / (F(all candidates) − F(∅)), F the mean '
+               'LD of a patched run keeping the set; <i>completeness</i>: the faithfulness of everything but the set '
+               '(0 = the set leaves nothing behind). <i>Empty set</i>: no candidate kept.</p>')
+
 def _circuit_section(run, model, held:float, steps:int, fig:Path)->tuple[str, str]:
     "The attribution and circuit sections of the report"
-    c, fc, curve = run.circuit, run.faithfulness, run.curve
-    att = (f'<p>Integrated gradients ({steps} steps) on the SAE features at every layer\'s output, '
-           'summed over prompts; positive = supports the clean answer.</p>'
+    c, curve, chk = run.circuit, run.curve, run.check
+    att = (f'<p>Integrated gradients ({steps} step{"s" * (steps > 1)}) on the SAE features at every layer\'s output, '
+           'summed over prompts; positive = supports the clean answer. Each site\'s row has its own scale; the '
+           'bars show the top features of the searched sites.</p>'
            f'<img src="{_data_uri(fig / "attribution.png")}">')
+    if chk:
+        att += (f'<p><b>Checked against exact patching</b> on {chk["n_sample"]} features (the estimate\'s top '
+                f'{chk["m"]} and features drawn from the rest of its ranking): Spearman {chk["spearman"]:.2f}, '
+                f'sign agreement on the large effects {chk["sign_agreement"]:.0%}; about {chk["missed"]} features '
+                f'ranked below the top {chk["m"]} act at least as strongly as its {chk["k"]}th best '
+                f'(estimated share of such features in the top: {chk["recall_estimate"]:.0%}).</p>'
+                f'<img src="{_data_uri(fig / "attribution_check.png")}">')
     mono = (f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone']
             else " The curve is monotone on this grid.")
     notes = mono + _empty_note(c, model.cfg.n_layer, run.ranking.sites)
-    cir = (f'<p><b>{c.n_features} features</b> of {c.n_candidates} candidates keep a '
-           f'normalized logit difference of {c.achieved:.3f} (target {c.target}), '
-           f'found in {c.evaluations} patched runs. '
-           f'On IOI prompts drawn with a fresh seed the same features keep {held:.3f}. '
-           f'Faithfulness {fc["faithfulness"]:.3f}, completeness {fc["completeness"]:.3f}.'
-           f'{notes}</p><img src="{_data_uri(fig / "faithfulness.png")}">')
+    lines = ''.join(f'<li>{html.escape(l)}</li>' for l in run.summary()[:3])
+    minimal = (f'removing any one of its {len(c.features)} nodes drops it below the target (1-minimal). '
+               if c.minimal else 'it is not 1-minimal (pruning off, or the target missed). ')
+    cir = (DEFINITIONS + f'<ul>{lines}</ul><p>Every value is a real patched run; {minimal}'
+           f'On IOI prompts drawn with a fresh seed the same features keep {held:.3f}.{notes}</p>'
+           f'<img src="{_data_uri(fig / "faithfulness.png")}">')
     return att, cir
 
 # %% ../nbs/09a_demo.ipynb #20d25abe
@@ -123,22 +138,31 @@ def _dashboards_section(model, saes, tok, text, circuit, n:int, out:Path)->str:
             'tokens coloured by the feature\'s activation.</p>' + ''.join(blocks))
 
 # %% ../nbs/09a_demo.ipynb #07d99e01
+COPY_NOTE = ('<p>Every feature of every layer is classified on controlled probes: lists of single tokens after five '
+             'openings, where half the later slots repeat earlier tokens in shuffled order and half are new (so repeats '
+             'and new tokens are compared at the same positions), exact copies against novel continuations, and lists '
+             'with nothing repeated. <i>Duplicate</i>: fires on repeats, not on new tokens at the same positions, nor '
+             'on lists with nothing repeated. <i>Once</i>: fires on a token\'s first occurrence, not on its repeats. '
+             '<i>Novelty</i>: fires on new tokens among repeats, and is nearly silent when nothing repeats. '
+             '<i>Position</i>: fires with nothing repeated and varies with the position or the opening (a list-position '
+             'or context feature, not a copy feature). The figure redraws the strongest ones on fresh probes, with the '
+             'all-distinct control beside them.</p>')
+
 def _copy_section(model, saes, tok, out:Path)->tuple[dict, str]:
     "The copy-feature scan (copy_report.json, repeat_patterns.png) and its report section"
     scores, rep = copy_report(model, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
     fig = plot_copy_features(model, saes, scores, tok)
-    def example(r):
+    def example(s, r):
         if not r['duplicate']: return '-'
         d = r['duplicate'][0]
-        return f"#{d['feature']}: " + ' '.join(d['tokens'][:6])
-    counts = lambda r: {k: r['counts'][k] for k in ('duplicate', 'once', 'neither')}
-    rows = [dict(site=s, **counts(r), example=example(r)) for s, r in rep.items()]
-    note = ('<p>Features that fire on a token\'s later occurrences ("duplicate") or only its first '
-            '("once"), probed with "Lately, X, X, …" and repeated random tokens.</p>')
-    table = _table(rows, ['site', 'duplicate', 'once', 'neither', 'example'])
+        return (f"{Feature(s, d['feature'])}: repeats {d['rep']:.2f} vs new {d['new']:.2f}; "
+                + ' '.join(d['tokens'][:6]))
+    kinds = ('duplicate', 'once', 'novelty', 'position', 'neither')
+    rows = [dict(site=s, **{k: r['counts'][k] for k in kinds}, example=example(s, r)) for s, r in rep.items()]
+    table = _table(rows, ['site', *kinds, 'example'])
     img = _figure(fig, out / 'figures' / 'repeat_patterns.png')
-    return rep, note + table + f'<img src="{img}">'
+    return rep, COPY_NOTE + table + f'<img src="{img}">'
 
 # %% ../nbs/09a_demo.ipynb #fde67b55
 def _movement_section(model, ds, out:Path)->tuple[list, str]:
@@ -173,7 +197,7 @@ def run_demo(out_dir, model_name:str='tiny',
              saes_dir:str|None=None,      # SAE folders (output sites) for a model other than 'tiny'
              input_saes_dir:str|None=None, # input-site SAEs, for the ablation table's input row
              corpus:str|None=None,        # text corpus for top activations (a model other than 'tiny')
-             n:int=100, seed:int=0, target:float=0.8, steps:int=10,
+             n:int=100, seed:int=0, target:float=0.8, steps:int=1,
              tokens:int=65536, n_dashboards:int=8,
              device='auto', # where the model and SAEs run (see `resolve_device`)
              progress:bool=True)->dict:

@@ -13,11 +13,13 @@ import torch
 from fastcore.basics import patch
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
-from .attribution import Attribution, attribute, plot_attribution, site_values, task_logit_diffs
+from .attribution import (Attribution, attribute, plot_attribution, site_values, usable_pairs,
+                                   check_attribution, plot_attribution_check)
 
 # %% auto #0
-__all__ = ['Ranking', 'rank_features', 'Patcher', 'evaluate_set', 'Circuit', 'find_circuit', 'faithfulness_curve',
-           'plot_faithfulness', 'faithfulness', 'AblationTable', 'ablation_study', 'CircuitRun', 'run_method']
+__all__ = ['METRICS', 'Ranking', 'rank_features', 'rerank_by_exact', 'Patcher', 'evaluate_set', 'Circuit', 'prune_circuit',
+           'greedy_circuit', 'find_circuit', 'faithfulness_curve', 'plot_faithfulness', 'faithfulness', 'AblationTable',
+           'ablation_study', 'CircuitRun', 'run_method']
 
 # %% ../nbs/07_search.ipynb #8537b4c1
 @dataclass
@@ -29,12 +31,14 @@ class Ranking:
     sites:list          # SAE sites whose features are candidates: the ones a patched run patches
     edges:list          # the `Edge`s among the candidates
     n_prompts:int
+    reranked:int=0      # the first `reranked` nodes are ordered by their exact effect (`rerank_exact`)
 
     def __len__(self): return len(self.nodes)
     def __getitem__(self, i): return self.nodes[i]
     def __repr__(self):
         return (f"Ranking(by={self.by!r}, candidates={len(self)}, "
-                f"sites={[site_label(s) for s in self.sites]}, edges={len(self.edges)})")
+                f"sites={[site_label(s) for s in self.sites]}, edges={len(self.edges)}"
+                + (f", top {self.reranked} re-ranked exactly" if self.reranked else "") + ")")
 
 # %% ../nbs/07_search.ipynb #43224575
 def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribution'
@@ -65,6 +69,26 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
     cand.sort(key=lambda t: -t[1])
     return Ranking([n for n, _ in cand], [v for _, v in cand], by, sites, edge_nodes, attr.n_prompts)
 
+# %% ../nbs/07_search.ipynb #a4955fc3
+def rerank_by_exact(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
+                 m:int=50,            # how many of the top candidates to measure exactly
+                 batch_size:int=256)->Ranking:
+    "`ranking` with its top `m` features ordered by their exact effect (edges among them keep their estimate)"
+    if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
+    head, rest = ranking.nodes[:m], ranking.nodes[m:]
+    chosen = {}
+    for node in head:
+        if isinstance(node, Feature): chosen.setdefault(node.site, []).append(node.index)
+    ex = attribute(model, saes, ds, 'exact', features=chosen, batch_size=batch_size, progress=False)
+    x_count = ranking.by == 'attribution_x_count'
+    def key(node, v):
+        if not isinstance(node, Feature): return v
+        s, j = node
+        return ex.scores[s][j].item() * (ex.counts[s][j].item() if x_count else 1)
+    pairs = sorted(((nd, key(nd, v)) for nd, v in zip(head, ranking.values[:m])), key=lambda t: -t[1])
+    return Ranking([nd for nd, _ in pairs] + list(rest), [v for _, v in pairs] + list(ranking.values[m:]),
+                   ranking.by, ranking.sites, ranking.edges, ranking.n_prompts, reranked=len(head))
+
 # %% ../nbs/07_search.ipynb #3b1bd2f2
 def _layer_edges(edges, n_layer:int)->list[Edge]:
     "`edges` (names or `Edge`s) as `Edge`s between layers of an `n_layer` model; anything else raises"
@@ -93,11 +117,10 @@ class Patcher:
         bad = [s for s in self.sites if s not in saes]
         if bad: raise ValueError(f"sites {bad} have no SAE; SAE sites: {list(saes)}")
         self.edges = _layer_edges(edges, model.cfg.n_layer)
-        self.model, self.saes, self.ds = model, saes, ds
-        self.errors, self.batch_size = errors, batch_size
-        self.ld_clean, self.ld_corrupt = task_logit_diffs(model, ds, batch_size)
-        self.corrupt = site_values(model, {s: saes[s] for s in self.sites}, ds.corrupt, batch_size)
-        self.evaluations = 0
+        self.ds, self.ld_clean, self.ld_corrupt = usable_pairs(model, ds, batch_size)   # zero-range pairs dropped
+        self.model, self.saes, self.errors, self.batch_size = model, saes, errors, batch_size
+        self.corrupt = site_values(model, {s: saes[s] for s in self.sites}, self.ds.corrupt, batch_size)
+        self.evaluations, self.bar, self._ends = 0, None, None
 
 # %% ../nbs/07_search.ipynb #ddaf5804
 @patch
@@ -158,6 +181,7 @@ def logit_diffs(self:Patcher, features:list, # nodes to keep: `Feature`s and `Ed
                 hooks += [(site(d, 'layer_input'), edge_fn(d, rows)) for d in dsts]
             with m.hooks(hooks): lds.append(logit_diff(m(ds.clean[rows]), ds[rows]))
     self.evaluations += 1
+    if self.bar is not None: self.bar.update()
     return torch.cat(lds)
 
 # %% ../nbs/07_search.ipynb #2049d2a2
@@ -166,6 +190,22 @@ def __call__(self:Patcher, features:list, complement:bool=False)->float:
     "Normalized logit difference of the patched run that keeps `features`"
     lds = self.logit_diffs(features, complement)
     return normalized_logit_diff(lds, self.ld_clean, self.ld_corrupt, self.ds)
+
+# %% ../nbs/07_search.ipynb #17ae00bc
+METRICS = ('nld', 'faithfulness')
+
+@patch
+def score(self:Patcher, features:list,
+          metric:str='nld')->float: # 'nld' (normalized logit difference) or 'faithfulness' (0 = no candidate kept, 1 = all)
+    "The search's metric of the patched run that keeps `features`"
+    if metric not in METRICS: raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    if metric == 'nld': return self(features)
+    if self._ends is None:   # F(no candidate), F(every candidate): two patched runs, once
+        self._ends = tuple(self.logit_diffs([], c).mean().item() for c in (False, True))
+    f0, f1 = self._ends
+    if abs(f1 - f0) < 1e-9: raise ValueError("keeping no candidate and keeping all of them give the same logit "
+                                             "difference: faithfulness is undefined")
+    return (self.logit_diffs(features).mean().item() - f0) / (f1 - f0)
 
 # %% ../nbs/07_search.ipynb #96633ae0
 def evaluate_set(model, saes:dict, ds:PatchingDataset,
@@ -178,17 +218,26 @@ def evaluate_set(model, saes:dict, ds:PatchingDataset,
     return Patcher(model, saes, ds, sites, edges, errors, batch_size)(features)
 
 # %% ../nbs/07_search.ipynb #a40083aa
+def _node_json(n)->list: return [n.site, n.index] if isinstance(n, Feature) else [n.name, None]
+
 @dataclass
 class Circuit:
     "A set of SAE features (and edges) found by `find_circuit`"
     features:list     # kept nodes, best first: `Feature`s and `Edge`s
     target:float
-    achieved:float    # normalized logit difference with `features` kept
+    achieved:float    # the metric's value with `features` kept
     n_candidates:int
     evaluations:int   # patched runs the search used
-    curve:list        # every evaluated (size, value), by size
+    curve:list        # every evaluated prefix (size, value), by size
     errors:str='keep'
     sites:list=field(default_factory=list)
+    metric:str='nld'  # what `target` and `achieved` measure: 'nld' or 'faithfulness'
+    n_prefix:int|None=None  # size of the ranking's prefix that bisection found, before pruning
+    removed:list=field(default_factory=list)  # prefix members pruned away (their removal kept the target)
+    without:list=field(default_factory=list)  # value of the circuit without each member (all below target: 1-minimal)
+    greedy:list|None=None   # the set greedy forward selection found, when asked
+    greedy_value:float|None=None  # and its value
+    empty_nld:float|None=None  # normalized logit difference with no candidate kept
 
     @property
     def n_features(self)->int: return sum(isinstance(n, Feature) for n in self.features)
@@ -197,65 +246,127 @@ class Circuit:
     @property
     def reached(self)->bool: return self.achieved >= self.target
     @property
+    def minimal(self)->bool:
+        "Removing any one member drops it below the target (checked by real patched runs)"
+        return self.reached and len(self.without) == len(self.features) and all(v < self.target for v in self.without)
+    @property
     def empty(self)->float|None:
-        "Normalized logit difference with no searched node kept (what the sites left out carry), if evaluated"
+        "The metric with no searched node kept (what the sites left out carry), if evaluated"
         return dict(self.curve).get(0)
 
-    def __repr__(self):
-        e = f", edges={self.n_edges}" if self.n_edges else ""
-        z = f", empty set={self.empty:.3f}" if self.empty is not None else ""
-        return (f"Circuit(features={self.n_features}{e} of {self.n_candidates}, "
-                f"achieved={self.achieved:.3f}, target={self.target}{z}, "
-                f"evaluations={self.evaluations})")
+# %% ../nbs/07_search.ipynb #1e9ce09a
+@patch
+def __repr__(self:Circuit):
+    sizes = f"prefix {self.n_prefix}" + (f", pruned to {len(self.features)}" if self.removed else "")
+    sizes += ", 1-minimal" if self.minimal else ""
+    sizes += f"; greedy {len(self.greedy)}" if self.greedy is not None else ""
+    sizes += " (target missed)" if self.greedy is not None and self.greedy_value < self.target else ""
+    e = f" + {self.n_edges} edges" if self.n_edges else ""
+    z = f", empty set {self.empty:.3f} (+{self.achieved - self.empty:.3f})" if self.empty is not None else ""
+    return (f"Circuit({self.n_features} features{e} of {self.n_candidates} ({sizes}): {self.metric} "
+            f"{self.achieved:.3f} vs target {self.target}{z}, {self.evaluations} patched runs)")
 
-    def to_json(self)->dict:
-        "The circuit as a JSON-ready dict (features as [site, index] pairs; edges as [name, null])"
-        nodes = [[n.site, n.index] if isinstance(n, Feature) else [n.name, None] for n in self.features]
-        return dict(target=self.target, achieved=self.achieved, n_features=self.n_features,
-                    n_edges=self.n_edges, n_candidates=self.n_candidates,
-                    evaluations=self.evaluations, errors=self.errors, sites=self.sites,
-                    features=nodes, curve=[[n, v] for n, v in self.curve])
+@patch
+def to_json(self:Circuit)->dict:
+    "The circuit as a JSON-ready dict (features as [site, index] pairs; edges as [name, null])"
+    return dict(metric=self.metric, target=self.target, achieved=self.achieved, empty_set=self.empty,
+                empty_set_nld=self.empty_nld, n_features=self.n_features, n_edges=self.n_edges,
+                n_candidates=self.n_candidates, n_prefix=self.n_prefix, minimal=self.minimal,
+                evaluations=self.evaluations, errors=self.errors, sites=self.sites,
+                features=[_node_json(n) for n in self.features], without=self.without,
+                removed=[_node_json(n) for n in self.removed],
+                greedy=None if self.greedy is None else [_node_json(n) for n in self.greedy],
+                greedy_value=self.greedy_value,
+                curve=[[n, v] for n, v in self.curve])
 
 # %% ../nbs/07_search.ipynb #30e6f225
 def _check_target(target):
     if not (isinstance(target, (int, float)) and 0 < target <= 1):
-        raise ValueError(f"target must lie in (0, 1] "
-                         f"(a normalized logit difference: 1 = clean behaviour), got {target!r}")
+        raise ValueError(f"target must lie in (0, 1] (a normalized logit difference or a faithfulness: "
+                         f"1 = clean behaviour), got {target!r}")
 
+def _bisect(at, N:int, target:float, sites:list)->int:
+    "Smallest prefix size on the bisection path whose value `at(n)` reaches `target` (N if none does)"
+    lo, hi = 0, N
+    if at(hi) < target:
+        warnings.warn(f"even all {hi} candidates reach only {at(hi):.3f} < target {target}: returning them all")
+        return hi
+    if at(0) >= target:
+        warnings.warn(f"the empty set already reaches {at(0):.3f} >= target {target}: the sites left out of the "
+                      f"search (not in {sites}) carry the behaviour; include them (e.g. exclude_layers=()), "
+                      "or hold the circuit to a faithfulness (metric='faithfulness')")
+        return 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if at(mid) >= target: hi = mid
+        else: lo = mid
+    return hi
+
+# %% ../nbs/07_search.ipynb #aa7d6e39
+def prune_circuit(P:Patcher, nodes:list, target:float, metric:str='nld',
+                  value:float|None=None, # the metric of `nodes` if already known
+                 )->tuple[list, list, list, float]:
+    "(kept, removed, value without each kept node, value of kept): drop members while the target holds, until 1-minimal"
+    kept, removed = list(nodes), []
+    value = P.score(kept, metric) if value is None else value
+    while True:   # a pass that removes nothing has checked every member of the final set
+        without, dropped = {}, False
+        for node in reversed(list(kept)):   # the ranking's weakest first
+            trial = [x for x in kept if x != node]
+            v = P.score(trial, metric)
+            if v >= target: kept, value, dropped = trial, v, True; removed.append(node)
+            else: without[node] = v
+        if not dropped: return kept, removed, [without[x] for x in kept], value
+
+# %% ../nbs/07_search.ipynb #b72ff7d8
+def greedy_circuit(P:Patcher, ranking:Ranking, target:float,
+                   pool:int=60,        # candidates: the top `pool` of the ranking
+                   metric:str='nld')->tuple[list, float]:
+    "Forward selection: add the candidate that raises the metric most until the target is reached; (set, value)"
+    cand, chosen, value = list(ranking.nodes[:pool]), [], P.score([], metric)
+    while value < target and cand:
+        vals = [P.score(chosen + [c], metric) for c in cand]
+        j = max(range(len(cand)), key=vals.__getitem__)
+        chosen.append(cand.pop(j)); value = vals[j]
+    return chosen, value
+
+# %% ../nbs/07_search.ipynb #2e1d3dc9
 def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
-                 target:float=0.8,    # normalized logit difference to reach, in (0, 1]
+                 target:float=0.8,    # value to reach, in (0, 1]
                  errors:str='keep',   # error terms: 'keep' or 'corrupt'
-                 batch_size:int=256)->Circuit:
-    "Smallest prefix of `ranking` whose patched run reaches `target`, by binary search"
+                 batch_size:int=256,
+                 metric:str='nld',    # what target measures: 'nld' or 'faithfulness'
+                 prune:bool=True,     # then drop members whose removal keeps the target, until 1-minimal
+                 greedy:int=0,        # also grow a set greedily from the top `greedy` candidates (0: no)
+                 patcher:Patcher|None=None, # reuse these patched runs' cached values (same sites, edges, errors)
+                 progress:bool=False)->Circuit:
+    "Smallest prefix of `ranking` reaching `target` by bisection, pruned to a 1-minimal set"
+    from tqdm.auto import tqdm
     _check_target(target)
+    if metric not in METRICS: raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if not len(ranking): raise ValueError("the ranking has no candidates (all filtered out?): "
                                           "lower min_frequency or exclude fewer layers")
-    P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
+    P = patcher or Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
+    P.bar, start = tqdm(desc='circuit search (patched runs)', disable=not progress), P.evaluations
     curve = {}
     def at(n):
-        if n not in curve: curve[n] = P(ranking.nodes[:n])
+        if n not in curve: curve[n] = P.score(ranking.nodes[:n], metric)
         return curve[n]
-    lo, hi = 0, len(ranking)
-    if at(hi) < target:
-        warnings.warn(f"even all {hi} candidates reach only {curve[hi]:.3f} < target {target}: "
-                      "returning them all")
-    elif at(0) >= target:
-        warnings.warn(f"the empty set already reaches {curve[0]:.3f} >= target {target}: "
-                      f"the sites left out of the search (not in {ranking.sites}) "
-                      "carry the behaviour; include them (e.g. exclude_layers=())")
-        hi = 0
-    else:
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if at(mid) >= target: hi = mid
-            else: lo = mid
-    return Circuit(ranking.nodes[:hi], target, curve[hi], len(ranking), P.evaluations,
-                   sorted(curve.items()), errors, ranking.sites)
+    hi = _bisect(at, len(ranking), target, ranking.sites)
+    nodes, achieved, removed, without = ranking.nodes[:hi], curve[hi], [], []
+    if prune and hi and achieved >= target:
+        nodes, removed, without, achieved = prune_circuit(P, nodes, target, metric, achieved)
+    grown, g_value = greedy_circuit(P, ranking, target, greedy, metric) if greedy else (None, None)
+    empty_nld = curve[0] if metric == 'nld' and 0 in curve else P([])
+    P.bar.close(); P.bar = None
+    return Circuit(nodes, target, achieved, len(ranking), P.evaluations - start, sorted(curve.items()), errors,
+                   ranking.sites, metric, hi, removed, without, grown, g_value, empty_nld)
 
 # %% ../nbs/07_search.ipynb #e411cf4b
 def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                        sizes=None,          # prefix sizes; default: about 25 points, log-spaced
-                       errors:str='keep', tol:float=0.02, batch_size:int=256)->dict:
+                       errors:str='keep', tol:float=0.02, batch_size:int=256, metric:str='nld',
+                       patcher:Patcher|None=None)->dict: # reuse these patched runs' cached values
     "Normalized logit difference of every prefix size in `sizes`, and where the curve is not monotone"
     N = len(ranking)
     if sizes is None:
@@ -264,17 +375,17 @@ def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     sizes = sorted({int(n) for n in sizes})
     if sizes and not (0 <= sizes[0] and sizes[-1] <= N):
         raise ValueError(f"sizes must lie in [0, {N}], got {sizes[0]}..{sizes[-1]}")
-    P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
-    values = [P(ranking.nodes[:n]) for n in sizes]
+    P = patcher or Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
+    values = [P.score(ranking.nodes[:n], metric) for n in sizes]
     best, dips = -math.inf, []
     for n, v in zip(sizes, values):
         if v < best - tol: dips.append(n)
         best = max(best, v)
-    return dict(sizes=sizes, values=values, non_monotone=dips)
+    return dict(sizes=sizes, values=values, non_monotone=dips, metric=metric)
 
 # %% ../nbs/07_search.ipynb #086df5b8
 def plot_faithfulness(curve:dict, circuit:Circuit|None=None, ax=None, label:str|None=None):
-    "Plot a `faithfulness_curve` (and the circuit that `find_circuit` chose)"
+    "Plot a `faithfulness_curve` (and the circuit that `find_circuit` chose: its prefix, and the pruned set)"
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.4))
     x = [max(n, 0.8) for n in curve['sizes']]
@@ -285,20 +396,25 @@ def plot_faithfulness(curve:dict, circuit:Circuit|None=None, ax=None, label:str|
     ax.plot(dip_x, dip_y, 'rv', ms=7, label='not monotone' if dips else None)
     if circuit is not None:
         ax.axhline(circuit.target, color='k', ls=':', lw=1)
-        ax.plot([max(len(circuit.features), .8)], [circuit.achieved], 'k*', ms=12,
-                label=f'found: {len(circuit.features)} nodes')
         ax.plot([max(n, .8) for n, _ in circuit.curve], [v for _, v in circuit.curve], 'kx', ms=5,
                 label='bisection points')
-    ax.set(xscale='log', xlabel='nodes kept (prefix of the ranking)', ylabel='normalized logit diff')
+        if circuit.n_prefix is not None and circuit.removed:
+            ax.plot([max(circuit.n_prefix, .8)], [dict(circuit.curve)[circuit.n_prefix]], 'ko', mfc='none', ms=9,
+                    label=f'prefix: {circuit.n_prefix} nodes')
+        ax.plot([max(len(circuit.features), .8)], [circuit.achieved], 'k*', ms=12,
+                label=f"circuit: {len(circuit.features)} nodes" + (' (pruned, not a prefix)' if circuit.removed else ''))
+    names = {'nld': 'normalized logit diff', 'faithfulness': 'faithfulness'}
+    ax.set(xscale='log', xlabel='nodes kept (prefix of the ranking)', ylabel=names[curve.get('metric', 'nld')])
     ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/07_search.ipynb #4d8884ec
 def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
                  sites:list|None=None, edges:list|None=None,
-                 errors:str='keep', batch_size:int=256)->dict:
+                 errors:str='keep', batch_size:int=256,
+                 patcher:Patcher|None=None)->dict: # reuse these patched runs' cached values
     "feature-circuits' faithfulness and completeness of the node set `features`"
-    P = Patcher(model, saes, ds, sites, edges, errors, batch_size)
+    P = patcher or Patcher(model, saes, ds, sites, edges, errors, batch_size)
     F = lambda nodes, comp=False: P.logit_diffs(nodes, comp).mean().item()
     f_c, f_rest, f_all, f_none = F(features), F(features, True), F([], True), F([])
     den = f_all - f_none
@@ -323,8 +439,9 @@ class AblationTable(list):
 
 # %% ../nbs/07_search.ipynb #50054a2a
 def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {site: TopKSAE}} (either may be missing)
-                   ds:PatchingDataset, target:float=0.8, steps:int=10, min_frequency:float=0.1,
-                   errors:str='keep', batch_size:int=256, progress:bool=True)->AblationTable:
+                   ds:PatchingDataset, target:float=0.8, steps:int=1, min_frequency:float=0.1,
+                   errors:str='keep', batch_size:int=256, progress:bool=True,
+                   prune:bool=False)->AblationTable: # rows report bisection prefixes (the report's search) unless True
     "Smallest-set sizes for the method's comparisons: site kind, ranking, edges, layer 0"
     _check_target(target)
     kinds = [k for k in ('output', 'input') if k in saes]
@@ -345,7 +462,7 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
         r = rank_features(attrs[k], by, min_f, excl, edges)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            c = find_circuit(model, saes[k], ds, r, target, errors, batch_size)
+            c = find_circuit(model, saes[k], ds, r, target, errors, batch_size, prune=prune)
         ranking = by.replace('attribution_x_count', 'attribution × count + filter')
         rows.append({'variant': name, 'sites': k, 'ranking': ranking,
                      'nodes': 'SAE + edges' if edges else 'SAE',
@@ -365,52 +482,89 @@ class CircuitRun:
     faithfulness:dict   # `faithfulness` of the circuit
     curve:dict          # `faithfulness_curve` of the ranking
     settings:dict       # the choices `run_method` was called with
+    check:dict|None=None  # `check_attribution` of the attribution against exact patching
 
-    def __repr__(self):
-        return f"CircuitRun({self.circuit!r}, faithfulness={self.faithfulness['faithfulness']:.3f})"
+    def __repr__(self): return '\n'.join(self.summary())
     def to_json(self)->dict:
-        "Settings, circuit, faithfulness, completeness and the curve's non-monotone sizes as a JSON-ready dict"
+        "Settings, circuit, faithfulness, completeness, the attribution check and the curve's dips as a JSON-ready dict"
         fc = self.faithfulness
-        return dict(**self.settings, n_prompts=self.attribution.n_prompts, **self.circuit.to_json(),
-                    faithfulness=fc['faithfulness'], completeness=fc['completeness'],
-                    non_monotone=self.curve['non_monotone'])
+        return dict(**self.settings, n_prompts=self.attribution.n_prompts,
+                    faithfulness=fc['faithfulness'], completeness=fc['completeness'], **self.circuit.to_json(),
+                    attribution_check=self.check, non_monotone=self.curve['non_monotone'])
+
+# %% ../nbs/07_search.ipynb #fad2c21b
+@patch
+def summary(self:CircuitRun)->list[str]:
+    "The run in a few lines, leading with faithfulness, completeness, the empty set and what the circuit adds"
+    c, fc, chk = self.circuit, self.faithfulness, self.check
+    if c.metric == 'nld' and c.empty is not None:
+        value = (f"empty set {c.empty:.3f} → circuit {c.achieved:.3f} "
+                 f"(+{c.achieved - c.empty:.3f} normalized logit diff; target {c.target})")
+    else: value = (f"circuit faithfulness {c.achieved:.3f} (target {c.target}); "
+                   f"empty set {c.empty_nld:.3f} normalized logit diff")
+    g = '' if c.greedy is None else f"; greedy {len(c.greedy)}"
+    g += ' (target missed)' if c.greedy is not None and c.greedy_value < c.target else ''
+    e = f' + {c.n_edges} edges' if c.n_edges else ''
+    lines = [f"faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f}", value,
+             f"{c.n_features} features{e} of {c.n_candidates} candidates: prefix {c.n_prefix} → "
+             f"{'1-minimal ' if c.minimal else ''}{len(c.features)}{g}; {c.evaluations} patched runs"]
+    if chk: lines.append(f"attribution check ({chk['method']}, {chk['steps']} step(s)) against exact patching of "
+                         f"{chk['n_sample']} features: Spearman {chk['spearman']:.2f}, "
+                         f"signs {chk['sign_agreement']:.0%}; ~{chk['missed']} features below its top {chk['m']} "
+                         f"act as strongly as its {chk['k']}th best (the top holds ~{chk['recall_estimate']:.0%})")
+    return lines
 
 # %% ../nbs/07_search.ipynb #9194f21a
 def run_method(model, saes:dict, ds:PatchingDataset,
-               target:float=0.8,                 # normalized logit difference to reach, in (0, 1]
-               method:str='ig', steps:int=10,     # attribution: 'ig' or 'attrib', and IG's steps
+               target:float=0.8,                 # value to reach, in (0, 1]
+               method:str='ig', steps:int=1,      # attribution: 'ig' or 'attrib', and IG's steps (06 chose 1)
                by:str='attribution_x_count', min_frequency:float=0.1, exclude_layers=(0,), # the ranking
                edges:bool=False,                  # rank the edges between layers jointly with the features
+               metric:str='nld',                  # what target measures: 'nld' or 'faithfulness'
+               prune:bool=True,                   # prune the bisection's prefix to a 1-minimal set
+               greedy:int=0,                      # also grow a set greedily from the top `greedy` candidates
+               check:int=20,                      # check the attribution on m top + m drawn features (0: no)
+               rerank_exact:int=0,                # order the top candidates by their exact effect first (0: no)
                errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
-    "The method on `ds`: attribute, rank, binary-search the circuit, measure its faithfulness and the curve"
+    "The method on `ds`: attribute, check, rank, search and prune the circuit, measure its faithfulness and the curve"
     _check_target(target)
-    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size,
-                     progress=progress)
+    ds, *_ = usable_pairs(model, ds, batch_size)   # zero-range pairs dropped once, with a warning
+    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, progress=progress)
     ranking = rank_features(attr, by, min_frequency, exclude_layers, edges)
-    c = find_circuit(model, saes, ds, ranking, target, errors, batch_size)
-    fc = faithfulness(model, saes, ds, c.features, ranking.sites, ranking.edges, errors, batch_size)
-    curve = faithfulness_curve(model, saes, ds, ranking, errors=errors, batch_size=batch_size)
+    if rerank_exact: ranking = rerank_by_exact(model, saes, ds, ranking, rerank_exact, batch_size)
+    chk = check_attribution(model, saes, ds, attr, check, ranking.sites, min_frequency, batch_size=batch_size) \
+          if check else None
+    P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)   # one cache for every patched run
+    c = find_circuit(model, saes, ds, ranking, target, errors, batch_size, metric, prune, greedy, P, progress)
+    fc = faithfulness(model, saes, ds, c.features, patcher=P)
+    curve = faithfulness_curve(model, saes, ds, ranking, errors=errors, metric=metric, patcher=P)
     settings = dict(method=method, steps=steps, ranking=by, min_frequency=min_frequency,
-                    exclude_layers=list(exclude_layers or ()), edges=edges)
-    return CircuitRun(attr, ranking, c, fc, curve, settings)
+                    exclude_layers=list(exclude_layers or ()), edges=edges, prune=prune,   # metric: in the circuit's JSON
+                    greedy_pool=greedy, check=check, rerank_exact=rerank_exact)
+    return CircuitRun(attr, ranking, c, fc, curve, settings, chk)
 
 # %% ../nbs/07_search.ipynb #3961e9f4
+def _save_figure(fig, path:Path):
+    import matplotlib.pyplot as plt
+    from mamba_sae.files import atomic_write
+    atomic_write(path, lambda p: fig.savefig(p, dpi=110, format='png'))
+    plt.close(fig)
+
 @patch
 def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the positions in the attribution figure
-         figures=None, # folder for the two figures (default: `out_dir`)
+         figures=None, # folder for the figures (default: `out_dir`)
          **meta)->dict: # more fields for circuit.json (model, task, seed, ...)
-    "Write circuit.json, attribution.png and faithfulness.png to `out_dir` (each atomically); return the JSON"
-    import matplotlib.pyplot as plt
+    "Write circuit.json, attribution.png, faithfulness.png (and attribution_check.png) to `out_dir`, each atomically"
     from mamba_sae.files import atomic_write
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     res = dict(**meta, **self.to_json())
     atomic_write(out / 'circuit.json', lambda p: Path(p).write_text(json.dumps(res, indent=1)))
-    fig = plot_attribution(self.attribution, labels)
     fig_dir = Path(figures or out); fig_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(fig_dir / 'attribution.png', lambda p: fig.savefig(p, dpi=110, format='png'))
-    plt.close(fig)
+    _save_figure(plot_attribution(self.attribution, labels, top_sites=self.ranking.sites), fig_dir / 'attribution.png')
     ax = plot_faithfulness(self.curve, self.circuit, label=meta.get('task'))
     ax.figure.tight_layout()
-    atomic_write(fig_dir / 'faithfulness.png', lambda p: ax.figure.savefig(p, dpi=110, format='png'))
-    plt.close(ax.figure)
+    _save_figure(ax.figure, fig_dir / 'faithfulness.png')
+    if self.check:
+        ax = plot_attribution_check(self.check); ax.figure.tight_layout()
+        _save_figure(ax.figure, fig_dir / 'attribution_check.png')
     return res

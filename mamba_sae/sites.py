@@ -160,6 +160,7 @@ class Feature(NamedTuple):
     "A feature node: latent `index` of the SAE at `site`"
     site:str
     index:int
+    def __str__(self): return f"{site_label(self.site)} #{self.index}"   # the one name of a feature in every figure and report
 
 # %% ../nbs/00b_sites.ipynb #be23db7d
 def as_node(x)->Feature|Edge:
