@@ -98,9 +98,11 @@ def _circuit_section(run, model, held:float, steps:int, fig:Path)->tuple[str, st
     if chk:
         att += (f'<p><b>Checked against exact patching</b> on {chk["n_sample"]} features (the estimate\'s top '
                 f'{chk["m"]} and features drawn from the rest of its ranking): Spearman {chk["spearman"]:.2f}, '
-                f'sign agreement on the large effects {chk["sign_agreement"]:.0%}; about {chk["missed"]} features '
-                f'ranked below the top {chk["m"]} act at least as strongly as its {chk["k"]}th best '
-                f'(estimated share of such features in the top: {chk["recall_estimate"]:.0%}).</p>'
+                f'sign agreement on the large effects {chk["sign_agreement"]:.0%}; '
+                + (f'about {chk["missed"]} features ranked below the top {chk["m"]} act at least as strongly as its '
+                   f'{chk["k"]}th best.' if chk["missed"] else f'none of the features drawn below the top {chk["m"]} '
+                   f'acts as strongly as its {chk["k"]}th best (a rough check from few draws: none found, not none '
+                   'there).') + '</p>'
                 f'<img src="{_data_uri(fig / "attribution_check.png")}">')
     mono = (f" The curve is not monotone at sizes {curve['non_monotone']}." if curve['non_monotone']
             else " The curve is monotone on this grid.")

@@ -510,8 +510,10 @@ def summary(self:CircuitRun)->list[str]:
              f"{'1-minimal ' if c.minimal else ''}{len(c.features)}{g}; {c.evaluations} patched runs"]
     if chk: lines.append(f"attribution check ({chk['method']}, {chk['steps']} step(s)) against exact patching of "
                          f"{chk['n_sample']} features: Spearman {chk['spearman']:.2f}, "
-                         f"signs {chk['sign_agreement']:.0%}; ~{chk['missed']} features below its top {chk['m']} "
-                         f"act as strongly as its {chk['k']}th best (the top holds ~{chk['recall_estimate']:.0%})")
+                         f"signs {chk['sign_agreement']:.0%}; " + (f"~{chk['missed']} features below its top {chk['m']} "
+                         f"act as strongly as its {chk['k']}th best" if chk['missed'] else
+                         f"no feature drawn below its top {chk['m']} acts as strongly as its {chk['k']}th best "
+                         "(a rough check: none found, not none there)"))
     return lines
 
 # %% ../nbs/07_search.ipynb #9194f21a
