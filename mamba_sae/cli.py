@@ -199,7 +199,8 @@ def cmd_circuit(
     ds = task_dataset(task, tok, n, seed)
     run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, metric, prune, greedy,
                      check, rerank_exact, errors, batch_size, progress)
-    run.save(out, [tok.decode([t]) for t in ds.clean[0]], model=model, task=task, seed=seed)
+    from mamba_sae.data import token_label
+    run.save(out, [token_label(tok, t, '·') for t in ds.clean[0]], model=model, task=task, seed=seed)
     print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
     return run
 
@@ -235,13 +236,14 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
     import matplotlib.pyplot as plt
     from mamba_sae.files import atomic_write
     from mamba_sae.features import copy_report, plot_copy_features
+    from mamba_sae.sites import Feature
     scores, rep = copy_report(m, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
     kinds = ('duplicate', 'once', 'novelty', 'position', 'neither')
     md = ['| site | ' + ' | '.join(kinds) + ' | example duplicate feature (tokens) |', '|---' * (len(kinds) + 2) + '|']
     for s, r in rep.items():
         d = r['duplicate'][0] if r['duplicate'] else None
-        ex = f"#{d['feature']} ({', '.join(d['tokens'][:5])})" if d is not None else '-'
+        ex = f"{Feature(s, d['feature'])} ({', '.join(d['tokens'][:5])})" if d is not None else '-'
         md.append(f"| {s} | " + ' | '.join(str(r['counts'][k]) for k in kinds) + f" | {ex} |")
     atomic_write(out / 'copy_report.md', lambda p: Path(p).write_text('\n'.join(md) + '\n'))
     fig = plot_copy_features(m, saes, scores, tok)

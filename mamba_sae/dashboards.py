@@ -11,13 +11,15 @@ from pathlib import Path
 import torch
 from .sae import TopKSAE
 from .files import atomic_write
+from .data import token_label
+from .sites import Feature
 from .features import TopActivations, feature_acts
 
 # %% auto #0
 __all__ = ['tokens_html', 'logit_effects', 'Dashboard', 'feature_dashboard', 'page', 'save_dashboards', 'FeatureBrowser']
 
 # %% ../nbs/08a_dashboards.ipynb #396c3036
-def _tok(tokenizer, t:int)->str: return tokenizer.decode([t]) if t >= 0 else ''
+def _tok(tokenizer, t:int, space:str=' ')->str: return token_label(tokenizer, t, space) if t >= 0 else ''
 
 def tokens_html(tokenizer, tokens, acts, vmax:float|None=None, mark:int|None=None)->str:
     "Tokens as HTML spans coloured by activation (`mark`: index of a token to outline)"
@@ -26,24 +28,28 @@ def tokens_html(tokenizer, tokens, acts, vmax:float|None=None, mark:int|None=Non
     out = []
     for j, (t, a) in enumerate(zip(tokens, acts)):
         if t < 0: continue
-        s = html.escape(_tok(tokenizer, t)).replace(' ', '&nbsp;').replace('\n', '⏎')
+        s = html.escape(_tok(tokenizer, t)).replace(' ', '&nbsp;')   # bytes and newlines made readable by token_label
         outline = "outline:1px solid #333;" if j == mark else ''
         style = f"background:rgba(255,112,0,{min(max(a / vmax, 0), 1):.2f});" + outline
         out.append(f'<span title="{a:.3g}" style="{style}">{s}</span>')
     return ''.join(out)
 
 # %% ../nbs/08a_dashboards.ipynb #e1989c88
-def _hist_svg(counts, edges, w:int=260, h:int=70)->str:
-    c = [int(x) for x in counts]
-    m = max(c + [1])
-    bw = w / len(c)
-    bars = ''.join(f'<rect x="{i * bw:.1f}" y="{h - 14 - (h - 20) * v / m:.1f}" '
-                   f'width="{bw - 1:.1f}" height="{(h - 20) * v / m:.1f}" fill="#f07000"/>'
+def _hist_svg(counts, edges, w:int=260, h:int=80)->str:
+    "Bars of `counts` over log-spaced bins `edges`, with both axes labelled (count up to its maximum; activation)"
+    c, left = [int(x) for x in counts], 28
+    m, bw, top, base = max(c + [1]), (w - left) / len(c), 10, h - 24
+    bars = ''.join(f'<rect x="{left + i * bw:.1f}" y="{base - (base - top) * v / m:.1f}" '
+                   f'width="{max(bw - 1, 0.5):.1f}" height="{(base - top) * v / m:.1f}" fill="#f07000"/>'
                    for i, v in enumerate(c))
-    lab = (f'<text x="0" y="{h - 2}" font-size="9">{float(edges[0]):.0e}</text>'
-           f'<text x="{w}" y="{h - 2}" font-size="9" text-anchor="end">'
-           f'{float(edges[-1]):.0e}</text>')
-    return f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">{bars}{lab}</svg>'
+    axes = (f'<line x1="{left}" y1="{base}" x2="{w}" y2="{base}" stroke="#555"/>'
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#555"/>'
+            f'<text x="{left - 3}" y="{top + 7}" font-size="9" text-anchor="end">{m}</text>'
+            f'<text x="{left - 3}" y="{base}" font-size="9" text-anchor="end">0</text>')
+    lab = (f'<text x="{left}" y="{base + 11}" font-size="9">{float(edges[0]):.2g}</text>'
+           f'<text x="{w}" y="{base + 11}" font-size="9" text-anchor="end">{float(edges[-1]):.2g}</text>'
+           f'<text x="{(left + w) / 2}" y="{h - 2}" font-size="9" text-anchor="middle">activation (log bins)</text>')
+    return f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">{bars}{axes}{lab}</svg>'
 
 # %% ../nbs/08a_dashboards.ipynb #cfd0afff
 def logit_effects(model, sae:TopKSAE, feature:int, n:int=8)->tuple[list, list]:
@@ -81,7 +87,7 @@ def feature_dashboard(
     logits = ''
     if model is not None and sae is not None:
         up, down = logit_effects(model, sae, feature)
-        word = lambda t: html.escape(_tok(tokenizer, t))
+        word = lambda t: html.escape(_tok(tokenizer, t, '·'))   # '·' marks a leading space
         chip = lambda t, v, c: (f'<code style="background:{c}">{word(t)}</code>'
                                 f'&thinsp;<small>{v:+.2f}</small>')
         fmt = lambda lst, c: ' '.join(chip(t, v, c) for t, v in lst)
@@ -92,7 +98,7 @@ def feature_dashboard(
     table = "".join(rows) or "<tr><td>never fires on this corpus</td></tr>"
     return Dashboard(
         f'<div class="mamba-sae-dashboard" style="border:1px solid #ddd;padding:8px;margin:6px 0">'
-        f'<h4 style="margin:2px 0">{html.escape(top.site)} · feature {feature}</h4>'
+        f'<h4 style="margin:2px 0">{html.escape(str(Feature(top.site, feature)))}</h4>'
         f'<p style="margin:2px 0">fires on {freq:.3%} of {top.n_tokens:,} tokens · '
         f'max activation {vmax:.3g}</p>'
         f'<div style="display:flex;gap:16px;align-items:flex-start"><div>{hist}'
@@ -114,7 +120,7 @@ def save_dashboards(top:TopActivations, features:list[int], tokenizer, out_dir,
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     links = []
     for f in features:
-        pg = page(f'{top.site} feature {f}', feature_dashboard(top, f, tokenizer, model, sae))
+        pg = page(str(Feature(top.site, f)), feature_dashboard(top, f, tokenizer, model, sae))
         atomic_write(out / f'feature_{f}.html', lambda p, pg=pg: Path(p).write_text(pg))
         vmax, freq = float(top.values[f, 0]), float(top.frequency[f])
         links.append(f'<li><a href="feature_{f}.html">feature {f}</a> · '

@@ -16,7 +16,8 @@ import torch
 __all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
            'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'fill_template', 'ioi_dataset', 'word_token_ids',
            'copy_dataset', 'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'zero_range',
-           'normalized_logit_diff', 'token_sequences', 'token_batches', 'special_token_ids', 'text_corpus']
+           'normalized_logit_diff', 'token_label', 'token_sequences', 'token_batches', 'special_token_ids',
+           'text_corpus']
 
 # %% ../nbs/02_data.ipynb #e2e1c752
 EOS = '<|endoftext|>'
@@ -321,6 +322,26 @@ def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit d
                                     f"logit difference): the normalized logit difference is undefined")
     nld = ((p - k) / (c - k).abs().clamp_min(torch.finfo(c.dtype).tiny)).masked_fill(flat, float('nan'))
     return nld.nanmean().item() if reduce else nld
+
+# %% ../nbs/02_data.ipynb #e93ae5e9
+def _byte_decoder()->dict:
+    "Byte-level BPE's printable stand-in for each byte (GPT-2's table), inverted: character -> byte"
+    keep = [*range(ord('!'), ord('~') + 1), *range(ord('¡'), ord('¬') + 1), *range(ord('®'), ord('ÿ') + 1)]
+    table, extra = {b: chr(b) for b in keep}, 0
+    for b in range(256):
+        if b not in table: table[b] = chr(256 + extra); extra += 1
+    return {c: b for b, c in table.items()}
+
+def token_label(tokenizer, t:int,
+                space:str=' ', # what a space is shown as ('·' marks it)
+               )->str:
+    "One token as readable text: a partial UTF-8 character as its bytes (<0xE2>), control characters escaped"
+    s = tokenizer.decode([int(t)])
+    if '\ufffd' in s:
+        piece, dec = tokenizer.convert_ids_to_tokens(int(t)), _byte_decoder()
+        if piece and all(c in dec for c in piece): return ''.join(f'<0x{dec[c]:02X}>' for c in piece)
+    s = s.replace('\n', '⏎').replace('\t', '⇥').replace(' ', space)
+    return ''.join(c if c.isprintable() or c in '⏎⇥' else repr(c)[1:-1] for c in s)
 
 # %% ../nbs/02_data.ipynb #deeca694
 def token_sequences(corpus)->Iterator[torch.Tensor]:

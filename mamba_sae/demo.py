@@ -12,7 +12,7 @@ import torch
 from .files import atomic_write
 from .sites import layer_of, Feature
 from .model import resolve_device
-from .data import ioi_dataset, accuracy, logit_diff
+from .data import ioi_dataset, accuracy, logit_diff, token_label
 from .load import load_model_and_saes, load_saes, load_tiny_saes, text_tokens
 from .search import run_method, evaluate_set, ablation_study
 from .features import top_activations, copy_report, plot_copy_features
@@ -113,18 +113,26 @@ def _circuit_section(run, model, held:float, steps:int, fig:Path)->tuple[str, st
     cir = (DEFINITIONS + f'<ul>{lines}</ul><p>Every value is a real patched run; {minimal}'
            f'On IOI prompts drawn with a fresh seed the same features keep {held:.3f}.{notes}</p>'
            f'<img src="{_data_uri(fig / "faithfulness.png")}">')
+    if (fig / 'circuit_features.png').exists():
+        cir += ('<p>Where each feature of the circuit acts: its attribution by token position, summed over the '
+                'prompts (positions named by the first prompt; · marks a space).</p>'
+                f'<img src="{_data_uri(fig / "circuit_features.png")}">')
     return att, cir
 
 # %% ../nbs/09a_demo.ipynb #20d25abe
-def _ablation_section(model, saes, in_saes, ds, target, steps, out:Path)->tuple[list, str]:
-    "The method's ablation table (written to ablation.md) and its report section"
+def _ablation_section(model, saes, in_saes, sets:list, steps, out:Path)->tuple[list, str]:
+    "The method's ablation table over several prompt sets (written to ablation.md) and its report section"
     site_sets = {'output': saes, **({'input': in_saes} if in_saes else {})}
-    table = ablation_study(model, site_sets, ds, target, steps, progress=False)
+    table = ablation_study(model, site_sets, sets, steps=steps, progress=False)   # at equal faithfulness (0.5)
     atomic_write(out / 'ablation.md', lambda p: Path(p).write_text(table.to_markdown() + '\n'))
-    rows = [{k: v for k, v in r.items() if k != 'circuit'} for r in table]
-    note = ('<p>Smallest sets reaching the target when one choice of the method changes; '
-            '<i>empty set</i>: the value with no candidate kept.</p>')
-    return rows, note + _table(table, list(table.cols))
+    rows = [{k: v for k, v in r.items() if k != 'circuits'} for r in table]
+    note = ('<p>Smallest prefixes of each ranking that reach a faithfulness of 0.5 (each row against its own '
+            f'empty set and all its candidates), on {len(sets)} IOI prompt sets drawn with different seeds: mean (range). '
+            '<i>left clean</i>: what each row never patches.</p>')
+    claims = ''.join(f"<li><b>{html.escape(c['verdict'])}</b>: {html.escape(c['claim'])} "
+                     f"({html.escape(c['numbers'])})</li>" for c in table.claims)
+    claims = f"<p>The report's claims, read off the table:</p><ul>{claims}</ul>"
+    return rows, note + _table(table, list(table.cols)) + claims
 
 # %% ../nbs/09a_demo.ipynb #86acb237
 def _dashboards_section(model, saes, tok, text, circuit, n:int, out:Path)->str:
@@ -134,7 +142,7 @@ def _dashboards_section(model, saes, tok, text, circuit, n:int, out:Path)->str:
         top = top_activations(model, saes[s], s, text, k=10, progress=False)
         fs = [f.index for f in shown if f.site == s]
         save_dashboards(top, fs, tok, out / 'dashboards' / s, model, saes[s])
-        blocks += [f'<p><a href="dashboards/{s}/feature_{j}.html">{s} feature {j}</a></p>'
+        blocks += [f'<p><a href="dashboards/{s}/feature_{j}.html">{Feature(s, j)}</a></p>'
                    + feature_dashboard(top, j, tok, model, saes[s], n_examples=5) for j in fs]
     return (f'<p>Top activations over {text.numel():,} tokens of text; '
             'tokens coloured by the feature\'s activation.</p>' + ''.join(blocks))
@@ -218,12 +226,13 @@ def run_demo(out_dir, model_name:str='tiny',
     sec.append(('The task', html_)); done('task')
     run = run_method(model, saes, ds, target, steps=steps, progress=False)
     held = evaluate_set(model, saes, fresh, run.circuit.features, sites=run.ranking.sites)
-    prompt = [tok.decode([t]) for t in ds.clean[0]]
+    prompt = [token_label(tok, t, '·') for t in ds.clean[0]]
     res = run.save(out, prompt, figures=out / 'figures', model=model_name, task='ioi', seed=seed,
                    held_out=held)
     att, cir = _circuit_section(run, model, held, steps, out / 'figures')
     sec += [('Attribution', att), ('The circuit', cir)]; done('circuit')
-    rows, html_ = _ablation_section(model, saes, in_saes, ds, target, steps, out)
+    sets = [ds, fresh, ioi_dataset(tok, n, seed=seed + 2)]
+    rows, html_ = _ablation_section(model, saes, in_saes, sets, steps, out)
     sec.append(('The ablation table', html_)); done('ablation')
     dash = _dashboards_section(model, saes, tok, text, run.circuit, n_dashboards, out)
     sec.append(("The circuit's top features", dash)); done('dashboards')

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .sae import TopKSAE
-from .sites import layer_of, check_saes
+from .sites import layer_of, check_saes, Feature
 from .model import process_group
 from .data import token_batches
 
@@ -422,7 +422,7 @@ def plot_copy_features(model, saes:dict, scores:dict, tokenizer,
         if s is None: ax.set_title(f'no {kind} feature found', fontsize=9); ax.axis('off'); continue
         fresh = copy_scores(model, saes[s], s, tokenizer, seed=seed, openings=scores[s].openings)
         words = ' '.join(tokenizer.decode([t]).strip() for t in scores[s].tokens(f)[:4])
-        plot_copy_evidence(fresh, f, ax, title=f"{kind}: {s.split('.hook')[0]} #{f}\n({words} ...)")
+        plot_copy_evidence(fresh, f, ax, title=f"{kind}: {Feature(s, f)}\n({words} ...)")
     fig.tight_layout()
     return fig
 

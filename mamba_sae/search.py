@@ -17,9 +17,10 @@ from .attribution import (Attribution, attribute, plot_attribution, site_values,
                                    check_attribution, plot_attribution_check)
 
 # %% auto #0
-__all__ = ['METRICS', 'Ranking', 'rank_features', 'rerank_by_exact', 'Patcher', 'evaluate_set', 'Circuit', 'prune_circuit',
-           'greedy_circuit', 'find_circuit', 'faithfulness_curve', 'plot_faithfulness', 'faithfulness', 'AblationTable',
-           'ablation_study', 'CircuitRun', 'run_method']
+__all__ = ['METRICS', 'ABLATION_VARIANTS', 'CLAIMS', 'Ranking', 'rank_features', 'rerank_by_exact', 'Patcher', 'evaluate_set',
+           'Circuit', 'prune_circuit', 'greedy_circuit', 'find_circuit', 'faithfulness_curve', 'plot_faithfulness',
+           'plot_circuit_features', 'faithfulness', 'verdict', 'AblationTable', 'ablation_study', 'CircuitRun',
+           'run_method']
 
 # %% ../nbs/07_search.ipynb #8537b4c1
 @dataclass
@@ -120,7 +121,7 @@ class Patcher:
         self.ds, self.ld_clean, self.ld_corrupt = usable_pairs(model, ds, batch_size)   # zero-range pairs dropped
         self.model, self.saes, self.errors, self.batch_size = model, saes, errors, batch_size
         self.corrupt = site_values(model, {s: saes[s] for s in self.sites}, self.ds.corrupt, batch_size)
-        self.evaluations, self.bar, self._ends = 0, None, None
+        self.evaluations, self.bar, self._ends = 0, None, {}
 
 # %% ../nbs/07_search.ipynb #ddaf5804
 @patch
@@ -196,15 +197,18 @@ METRICS = ('nld', 'faithfulness')
 
 @patch
 def score(self:Patcher, features:list,
-          metric:str='nld')->float: # 'nld' (normalized logit difference) or 'faithfulness' (0 = no candidate kept, 1 = all)
+          metric:str='nld', # 'nld' (normalized logit difference) or 'faithfulness' (0 = none of `full` kept, 1 = all)
+          full:list|None=None)->float: # faithfulness: the set that scores 1, e.g. the search's candidates (default: all)
     "The search's metric of the patched run that keeps `features`"
     if metric not in METRICS: raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if metric == 'nld': return self(features)
-    if self._ends is None:   # F(no candidate), F(every candidate): two patched runs, once
-        self._ends = tuple(self.logit_diffs([], c).mean().item() for c in (False, True))
-    f0, f1 = self._ends
-    if abs(f1 - f0) < 1e-9: raise ValueError("keeping no candidate and keeping all of them give the same logit "
-                                             "difference: faithfulness is undefined")
+    key = None if full is None else tuple(full)
+    if key not in self._ends:   # F(nothing kept), F(`full` kept): two patched runs, once per `full`
+        f1 = self.logit_diffs([], True) if full is None else self.logit_diffs(list(full))
+        self._ends[key] = (self.logit_diffs([]).mean().item(), f1.mean().item())
+    f0, f1 = self._ends[key]
+    if abs(f1 - f0) < 1e-9: raise ValueError("keeping none and keeping all give the same logit difference: "
+                                             "faithfulness is undefined")
     return (self.logit_diffs(features).mean().item() - f0) / (f1 - f0)
 
 # %% ../nbs/07_search.ipynb #96633ae0
@@ -305,15 +309,16 @@ def _bisect(at, N:int, target:float, sites:list)->int:
 # %% ../nbs/07_search.ipynb #aa7d6e39
 def prune_circuit(P:Patcher, nodes:list, target:float, metric:str='nld',
                   value:float|None=None, # the metric of `nodes` if already known
+                  full:list|None=None,   # faithfulness: the set that scores 1 (see `Patcher.score`)
                  )->tuple[list, list, list, float]:
     "(kept, removed, value without each kept node, value of kept): drop members while the target holds, until 1-minimal"
     kept, removed = list(nodes), []
-    value = P.score(kept, metric) if value is None else value
+    value = P.score(kept, metric, full) if value is None else value
     while True:   # a pass that removes nothing has checked every member of the final set
         without, dropped = {}, False
         for node in reversed(list(kept)):   # the ranking's weakest first
             trial = [x for x in kept if x != node]
-            v = P.score(trial, metric)
+            v = P.score(trial, metric, full)
             if v >= target: kept, value, dropped = trial, v, True; removed.append(node)
             else: without[node] = v
         if not dropped: return kept, removed, [without[x] for x in kept], value
@@ -321,11 +326,11 @@ def prune_circuit(P:Patcher, nodes:list, target:float, metric:str='nld',
 # %% ../nbs/07_search.ipynb #b72ff7d8
 def greedy_circuit(P:Patcher, ranking:Ranking, target:float,
                    pool:int=60,        # candidates: the top `pool` of the ranking
-                   metric:str='nld')->tuple[list, float]:
+                   metric:str='nld', full:list|None=None)->tuple[list, float]:
     "Forward selection: add the candidate that raises the metric most until the target is reached; (set, value)"
-    cand, chosen, value = list(ranking.nodes[:pool]), [], P.score([], metric)
+    cand, chosen, value = list(ranking.nodes[:pool]), [], P.score([], metric, full)
     while value < target and cand:
-        vals = [P.score(chosen + [c], metric) for c in cand]
+        vals = [P.score(chosen + [c], metric, full) for c in cand]
         j = max(range(len(cand)), key=vals.__getitem__)
         chosen.append(cand.pop(j)); value = vals[j]
     return chosen, value
@@ -350,13 +355,13 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     P.bar, start = tqdm(desc='circuit search (patched runs)', disable=not progress), P.evaluations
     curve = {}
     def at(n):
-        if n not in curve: curve[n] = P.score(ranking.nodes[:n], metric)
+        if n not in curve: curve[n] = P.score(ranking.nodes[:n], metric, ranking.nodes)
         return curve[n]
     hi = _bisect(at, len(ranking), target, ranking.sites)
     nodes, achieved, removed, without = ranking.nodes[:hi], curve[hi], [], []
     if prune and hi and achieved >= target:
-        nodes, removed, without, achieved = prune_circuit(P, nodes, target, metric, achieved)
-    grown, g_value = greedy_circuit(P, ranking, target, greedy, metric) if greedy else (None, None)
+        nodes, removed, without, achieved = prune_circuit(P, nodes, target, metric, achieved, ranking.nodes)
+    grown, g_value = greedy_circuit(P, ranking, target, greedy, metric, ranking.nodes) if greedy else (None, None)
     empty_nld = curve[0] if metric == 'nld' and 0 in curve else P([])
     P.bar.close(); P.bar = None
     return Circuit(nodes, target, achieved, len(ranking), P.evaluations - start, sorted(curve.items()), errors,
@@ -376,7 +381,7 @@ def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     if sizes and not (0 <= sizes[0] and sizes[-1] <= N):
         raise ValueError(f"sizes must lie in [0, {N}], got {sizes[0]}..{sizes[-1]}")
     P = patcher or Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
-    values = [P.score(ranking.nodes[:n], metric) for n in sizes]
+    values = [P.score(ranking.nodes[:n], metric, ranking.nodes) for n in sizes]
     best, dips = -math.inf, []
     for n, v in zip(sizes, values):
         if v < best - tol: dips.append(n)
@@ -408,6 +413,28 @@ def plot_faithfulness(curve:dict, circuit:Circuit|None=None, ax=None, label:str|
     ax.legend(fontsize=8)
     return ax
 
+# %% ../nbs/07_search.ipynb #8a2b7fcb
+def plot_circuit_features(attr:Attribution, circuit:Circuit,
+                          tokens:list[str]|None=None, # labels of the positions (e.g. the first clean prompt's tokens)
+                          n:int=12):                  # at most this many members, in the circuit's order
+    "Heatmap of each circuit feature's attribution by position (summed over prompts), one row per feature"
+    import matplotlib.pyplot as plt
+    if attr.by_position is None:
+        raise ValueError("this attribution has no per-position scores ('exact'): use method='ig' or 'attrib'")
+    feats = [f for f in circuit.features if isinstance(f, Feature)][:n]
+    if not feats: raise ValueError("the circuit has no SAE features to show")
+    m = torch.stack([attr.by_position[f.site][:, f.index] for f in feats]).cpu()   # [features, L]
+    lim = m.abs().max().item() or 1.
+    fig, ax = plt.subplots(figsize=(max(6, 0.32 * m.shape[1] + 2.5), 0.32 * len(feats) + 1.6))
+    im = ax.imshow(m, cmap='RdBu', vmin=-lim, vmax=lim, aspect='auto')
+    ax.set_yticks(range(len(feats)), [str(f) for f in feats], fontsize=8)
+    L = m.shape[1]
+    ax.set_xticks(range(L), tokens if tokens is not None else range(L), rotation=90, fontsize=7)
+    fig.colorbar(im, ax=ax, label='score (Σ over prompts)')
+    ax.set_title(f'where the circuit\'s features act ({len(feats)} of {circuit.n_features})', fontsize=9)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/07_search.ipynb #4d8884ec
 def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
                  sites:list|None=None, edges:list|None=None,
@@ -425,51 +452,105 @@ def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
                 F_circuit=f_c, F_complement=f_rest, F_full=f_all, F_empty=f_none)
 
 # %% ../nbs/07_search.ipynb #d9e993bc
+ABLATION_VARIANTS = (  # name, site kind, ranking, with edges, excluded layers, what stays clean besides the error terms
+    ('baseline', 'output', 'attribution_x_count', False, (0,), "layer 0's output"),
+    ('rank by attribution', 'output', 'attribution', False, (0,), "layer 0's output"),
+    ('SAE nodes + edges', 'output', 'attribution_x_count', True, (0,), "layer 0's output on the direct path"),
+    ('output sites, every layer', 'output', 'attribution_x_count', False, (), 'nothing'),
+    ('input sites, layer 0 excluded', 'input', 'attribution_x_count', False, (0,), "layer 0's own input"),
+    ('input sites, every layer', 'input', 'attribution_x_count', False, (), 'nothing'))
+
+CLAIMS = (  # the report's claim, the two rows it compares, what it predicts of the first row's size
+    ('output-site SAEs give smaller circuits than input-site SAEs (20–30% smaller)',
+     'output sites, every layer', 'input sites, every layer', 'smaller'),
+    ('ranking by attribution × count with the frequency filter gives ~10% smaller circuits than attribution alone',
+     'baseline', 'rank by attribution', 'smaller'),
+    ('searching SAE features and edges together gives larger sets than SAE features alone',
+     'SAE nodes + edges', 'baseline', 'larger'))
+
+# %% ../nbs/07_search.ipynb #b131d893
+def verdict(a:list, b:list, want:str)->tuple[str, str]:
+    "Whether sizes `a` are `want` ('smaller' or 'larger') than sizes `b` over prompt sets: (verdict, the numbers)"
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    nums = f"{ma:.1f} ({min(a)}–{max(a)}) vs {mb:.1f} ({min(b)}–{max(b)}) over {len(a)} prompt sets"
+    if mb: nums += f"; {abs(ma - mb) / mb:.0%} {'smaller' if ma < mb else 'larger'}"
+    if max(a) < min(b) or min(a) > max(b):   # the ranges do not overlap
+        return ('supported' if (ma < mb) == (want == 'smaller') else 'contradicted'), nums
+    return 'cannot tell', nums + ": the ranges overlap"
+
+# %% ../nbs/07_search.ipynb #90035301
 class AblationTable(list):
-    "Rows of `ablation_study`, shown as a markdown table"
-    cols = ('variant', 'sites', 'ranking', 'nodes', 'layer 0', 'n_features', 'n_nodes', 'achieved',
-            'empty set', 'n_candidates', 'evaluations')
+    "Rows of `ablation_study` (mean and range over prompt sets), shown as a markdown table with the claims it tests"
+    cols = ('variant', 'sites', 'ranking', 'nodes', 'layers searched', 'left clean', 'n_features', 'n_nodes',
+            'achieved', 'empty set (nld)', 'n_candidates')
+    claims:list = []        # {'claim', 'verdict', 'numbers'} for each of the report's claims
+    def row(self, name:str)->dict: return next(r for r in self if r['variant'] == name)
     def to_markdown(self)->str:
         fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else '–' if v is None else str(v)
         lines = ['| ' + ' | '.join(self.cols) + ' |', '|' + '---|' * len(self.cols)]
-        rows = ['| ' + ' | '.join(fmt(r[c]) for c in self.cols) + ' |' for r in self]
-        return '\n'.join(lines + rows)
+        lines += ['| ' + ' | '.join(fmt(r[c]) for c in self.cols) + ' |' for r in self]
+        lines += [''] + [f"- **{c['verdict']}**: {c['claim']} ({c['numbers']})" for c in self.claims]
+        return '\n'.join(lines)
     def _repr_markdown_(self): return self.to_markdown()
     __str__ = __repr__ = to_markdown
 
 # %% ../nbs/07_search.ipynb #50054a2a
+def _span(v:list)->str: return f"{sum(v) / len(v):.1f} ({min(v)}–{max(v)})" if len(v) > 1 else str(v[0])
+
+def _layer0_claim(attrs:list)->dict:
+    "The report's fourth claim, layer 0 dominates the attribution, read off the output-site attributions"
+    def share(a):
+        tot = {s: a.scores[s].abs().sum().item() + abs(a.error_scores[s]) for s in a.scores}
+        return sum(v for s, v in tot.items() if layer_of(s) == 0) / max(sum(tot.values()), 1e-30)
+    sh, n = [share(a) for a in attrs], len(attrs[0].scores)
+    v = 'supported' if min(sh) > 0.5 else 'contradicted' if max(sh) < 1 / n else 'cannot tell'
+    return dict(claim='layer 0 dominates the attribution (the report drops it as an extra embedding)', verdict=v,
+                numbers=f"layer 0 holds {_span([round(100 * s) for s in sh])}% of the summed |score| of {n} output "
+                        "sites; whether it acts as an embedding is not tested here (see token movement in 09)")
+
+def _ablation_row(name, kind, by, edges, excl, clean, found:list)->dict:
+    "One table row from the circuits found on each prompt set"
+    by_name = by.replace('attribution_x_count', 'attribution × count + filter')
+    searched = 'all' if not excl else 'all but ' + ', '.join(map(str, excl))
+    return {'variant': name, 'sites': kind, 'ranking': by_name, 'nodes': 'SAE + edges' if edges else 'SAE',
+            'layers searched': searched, 'left clean': clean + ' (and the error terms)',
+            'n_features': _span([c.n_features for c in found]), 'n_nodes': _span([len(c.features) for c in found]),
+            'achieved': sum(c.achieved for c in found) / len(found), 'reached': all(c.reached for c in found),
+            'empty set (nld)': sum(c.empty_nld for c in found) / len(found), 'n_candidates': found[0].n_candidates,
+            'sizes': [len(c.features) for c in found], 'circuits': found}
+
+# %% ../nbs/07_search.ipynb #e6b5fd28
 def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {site: TopKSAE}} (either may be missing)
-                   ds:PatchingDataset, target:float=0.8, steps:int=1, min_frequency:float=0.1,
+                   ds, # a PatchingDataset, or a list of them (prompt sets with different seeds): each row on each
+                   target:float=0.5, # the faithfulness (or nld) every row must reach
+                   steps:int=1, min_frequency:float=0.1,
                    errors:str='keep', batch_size:int=256, progress:bool=True,
-                   prune:bool=False)->AblationTable: # rows report bisection prefixes (the report's search) unless True
-    "Smallest-set sizes for the method's comparisons: site kind, ranking, edges, layer 0"
+                   prune:bool=False,         # rows report bisection prefixes (the report's search) unless True
+                   metric:str='faithfulness', # rows compared at equal faithfulness (or 'nld')
+                  )->AblationTable:
+    "Smallest-set sizes for the method's comparisons (site kind, ranking, edges, layer 0) and the claims they test"
     _check_target(target)
     kinds = [k for k in ('output', 'input') if k in saes]
     if not kinds:
-        raise ValueError(f"saes must map 'output' and/or 'input' to {{site: TopKSAE}} dicts, "
-                         f"got keys {list(saes)}")
-    base = kinds[0]
-    attrs = {k: attribute(model, saes[k], ds, 'ig', steps, edges=(k == base), batch_size=batch_size,
-                          progress=progress) for k in kinds}
-    variants = [('baseline', base, 'attribution_x_count', False, (0,))]
-    variants += [(f'{k} sites', k, 'attribution_x_count', False, (0,)) for k in kinds[1:]]
-    variants += [('rank by attribution', base, 'attribution', False, (0,)),
-                 ('SAE nodes + edges', base, 'attribution_x_count', True, (0,)),
-                 ('with layer 0', base, 'attribution_x_count', False, ())]
-    rows = AblationTable()
-    for name, k, by, edges, excl in variants:
-        min_f = min_frequency if by == 'attribution_x_count' else 0
-        r = rank_features(attrs[k], by, min_f, excl, edges)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            c = find_circuit(model, saes[k], ds, r, target, errors, batch_size, prune=prune)
-        ranking = by.replace('attribution_x_count', 'attribution × count + filter')
-        rows.append({'variant': name, 'sites': k, 'ranking': ranking,
-                     'nodes': 'SAE + edges' if edges else 'SAE',
-                     'layer 0': 'excluded' if excl else 'included',
-                     'n_features': c.n_features, 'n_nodes': len(c.features), 'achieved': c.achieved,
-                     'empty set': c.empty, 'n_candidates': c.n_candidates,
-                     'evaluations': c.evaluations, 'reached': c.reached, 'circuit': c})
+        raise ValueError(f"saes must map 'output' and/or 'input' to {{site: TopKSAE}} dicts, got keys {list(saes)}")
+    sets = [ds] if isinstance(ds, PatchingDataset) else list(ds)
+    found, out_attrs = {v[0]: [] for v in ABLATION_VARIANTS if v[1] in kinds}, []
+    for d in sets:
+        d, *_ = usable_pairs(model, d, batch_size)
+        attrs = {k: attribute(model, saes[k], d, 'ig', steps, edges=(k == 'output'), batch_size=batch_size,
+                              progress=progress) for k in kinds}
+        if 'output' in attrs: out_attrs.append(attrs['output'])
+        for name, k, by, edges, excl, _ in ABLATION_VARIANTS:
+            if k not in kinds: continue
+            r = rank_features(attrs[k], by, min_frequency if by == 'attribution_x_count' else 0, excl, edges)
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                found[name].append(find_circuit(model, saes[k], d, r, target, errors, batch_size, metric, prune))
+    rows = AblationTable(_ablation_row(*v, found[v[0]]) for v in ABLATION_VARIANTS if found.get(v[0]))
+    have = {r['variant']: r for r in rows}
+    rows.claims = [dict(claim=c, **dict(zip(('verdict', 'numbers'), verdict(have[a]['sizes'], have[b]['sizes'], w))))
+                   for c, a, b, w in CLAIMS if a in have and b in have]
+    if out_attrs: rows.claims.append(_layer0_claim(out_attrs))
     return rows
 
 # %% ../nbs/07_search.ipynb #284c40e8
@@ -556,7 +637,7 @@ def _save_figure(fig, path:Path):
 def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the positions in the attribution figure
          figures=None, # folder for the figures (default: `out_dir`)
          **meta)->dict: # more fields for circuit.json (model, task, seed, ...)
-    "Write circuit.json, attribution.png, faithfulness.png (and attribution_check.png) to `out_dir`, each atomically"
+    "Write circuit.json and the figures (attribution, faithfulness, circuit_features, attribution_check) atomically"
     from mamba_sae.files import atomic_write
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     res = dict(**meta, **self.to_json())
@@ -566,6 +647,8 @@ def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the po
     ax = plot_faithfulness(self.curve, self.circuit, label=meta.get('task'))
     ax.figure.tight_layout()
     _save_figure(ax.figure, fig_dir / 'faithfulness.png')
+    if self.attribution.by_position is not None and self.circuit.n_features:
+        _save_figure(plot_circuit_features(self.attribution, self.circuit, labels), fig_dir / 'circuit_features.png')
     if self.check:
         ax = plot_attribution_check(self.check); ax.figure.tight_layout()
         _save_figure(ax.figure, fig_dir / 'attribution_check.png')

@@ -25,6 +25,9 @@ def test_normalized_training_writes_an_sae_for_raw_activations(tmp_path):
     sae = TopKSAE.load(tmp_path / 'norm' / site)
     x = site_activations(model, tiny_corpus(tok, 8 * 64, seq_len=64, seed=77), [site])[site]
     with torch.no_grad(): got, want = sae(x), ref(s * x)
-    torch.testing.assert_close(got.recon, want.recon / s, rtol=1e-3, atol=1e-4 * want.recon.abs().max().item() / s)
-    same = (got.top_indices == want.top_indices).float().mean()
-    assert same > 0.99, same
+    # positions where the two runs pick the same k latents: a near-tie can swap one latent between them, which changes
+    # that position's reconstruction a lot and is rounding (the CPU's kernels), not a missing fold (that moves them all)
+    agree = (got.top_indices.sort(-1).values == want.top_indices.sort(-1).values).all(-1)
+    assert agree.float().mean() > 0.99, agree.float().mean()
+    torch.testing.assert_close(got.recon[agree], want.recon[agree] / s, rtol=1e-3,
+                               atol=1e-4 * want.recon.abs().max().item() / s)
