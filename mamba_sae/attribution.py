@@ -334,17 +334,20 @@ def check_attribution(model, saes:dict, ds:PatchingDataset, attr:Attribution,
                       m:int=20,                 # the estimate's top m, and up to m more drawn across the rest of its ranking
                       sites:list|None=None,     # sites whose features are checked (default: every site of `attr`)
                       min_frequency:float=0.0,  # only features taking part in more than this share of the prompts
-                      k:int=10, seed:int=0, batch_size:int=256)->dict:
+                      k:int=10, seed:int=0, batch_size:int=256,
+                      order:list|None=None)->dict: # (site, index) best first, e.g. the search's ranking (default: by |score|)
     "Exact single-feature effects of a sample not chosen by the estimate alone, `agreement` with them, and the misses"
     sites = attr.sites if sites is None else list(sites)
     bad = [s for s in sites if s not in attr.scores]
     if bad: raise ValueError(f"sites {bad} are not in this attribution; its sites: {attr.sites}")
     if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
-    keys, est = _candidates(attr, sites, min_frequency)
+    if order is None: keys, est = _candidates(attr, sites, min_frequency)
+    else: keys = [tuple(x) for x in order]; est = torch.tensor([attr.scores[s][j].item() for s, j in keys])
     if len(keys) < 2: raise ValueError(f"only {len(keys)} features take part at {sites}: nothing to check")
-    order, g = est.abs().argsort(descending=True), torch.Generator().manual_seed(seed)
-    top, bins = order[:m].tolist(), _strata(min(m, len(keys)), len(keys), m)
-    drawn = [order[a + int(torch.randint(b - a, (1,), generator=g))].item() for a, b in bins]
+    rank = est.abs().argsort(descending=True) if order is None else torch.arange(len(keys))
+    g = torch.Generator().manual_seed(seed)
+    top, bins = rank[:m].tolist(), _strata(min(m, len(keys)), len(keys), m)
+    drawn = [rank[a + int(torch.randint(b - a, (1,), generator=g))].item() for a, b in bins]
     pick = top + drawn
     chosen = {}
     for p in pick: chosen.setdefault(keys[p][0], []).append(keys[p][1])

@@ -199,8 +199,8 @@ def cmd_circuit(
     ds = task_dataset(task, tok, n, seed)
     run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, metric, prune, greedy,
                      check, rerank_exact, errors, batch_size, progress)
-    from mamba_sae.data import token_label
-    run.save(out, [token_label(tok, t, '·') for t in ds.clean[0]], model=model, task=task, seed=seed)
+    from mamba_sae.data import position_labels
+    run.save(out, position_labels(ds, tok), model=model, task=task, seed=seed)
     print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
     return run
 

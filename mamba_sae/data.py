@@ -16,8 +16,8 @@ import torch
 __all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
            'train_tokenizer', 'PatchingDataset', 'single_token_ids', 'fill_template', 'ioi_dataset', 'word_token_ids',
            'copy_dataset', 'induction_dataset', 'task_dataset', 'logit_diff', 'accuracy', 'zero_range',
-           'normalized_logit_diff', 'token_label', 'token_sequences', 'token_batches', 'special_token_ids',
-           'text_corpus']
+           'normalized_logit_diff', 'token_label', 'position_labels', 'token_sequences', 'token_batches',
+           'special_token_ids', 'text_corpus']
 
 # %% ../nbs/02_data.ipynb #e2e1c752
 EOS = '<|endoftext|>'
@@ -342,6 +342,16 @@ def token_label(tokenizer, t:int,
         if piece and all(c in dec for c in piece): return ''.join(f'<0x{dec[c]:02X}>' for c in piece)
     s = s.replace('\n', '⏎').replace('\t', '⇥').replace(' ', space)
     return ''.join(c if c.isprintable() or c in '⏎⇥' else repr(c)[1:-1] for c in s)
+
+# %% ../nbs/02_data.ipynb #448f0986
+def position_labels(ds:PatchingDataset, tokenizer, space:str='·')->list[str]:
+    "A name per position of `ds`'s clean prompts: the slot all prompts hold there, else their shared token, else the index"
+    out = []
+    for p in range(ds.clean.shape[1]):
+        slots = [k for k, v in ds.slots.items() if bool((v == p).all())]
+        col = ds.clean[:, p]
+        out.append(slots[0] if slots else token_label(tokenizer, col[0], space) if bool((col == col[0]).all()) else str(p))
+    return out
 
 # %% ../nbs/02_data.ipynb #deeca694
 def token_sequences(corpus)->Iterator[torch.Tensor]:

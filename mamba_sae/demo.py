@@ -12,7 +12,7 @@ import torch
 from .files import atomic_write
 from .sites import layer_of, Feature
 from .model import resolve_device
-from .data import ioi_dataset, accuracy, logit_diff, token_label
+from .data import ioi_dataset, accuracy, logit_diff, position_labels
 from .load import load_model_and_saes, load_saes, load_tiny_saes, text_tokens
 from .search import run_method, evaluate_set, ablation_study
 from .features import top_activations, copy_report, plot_copy_features
@@ -115,7 +115,7 @@ def _circuit_section(run, model, held:float, steps:int, fig:Path)->tuple[str, st
            f'<img src="{_data_uri(fig / "faithfulness.png")}">')
     if (fig / 'circuit_features.png').exists():
         cir += ('<p>Where each feature of the circuit acts: its attribution by token position, summed over the '
-                'prompts (positions named by the first prompt; · marks a space).</p>'
+                'prompts (positions named by the slot every prompt holds there, or the token they share; · marks a space).</p>'
                 f'<img src="{_data_uri(fig / "circuit_features.png")}">')
     return att, cir
 
@@ -224,9 +224,9 @@ def run_demo(out_dir, model_name:str='tiny',
     ds, fresh = ioi_dataset(tok, n, seed=seed), ioi_dataset(tok, n, seed=seed + 1)
     task, html_ = _task_section(model, tok, ds)
     sec.append(('The task', html_)); done('task')
-    run = run_method(model, saes, ds, target, steps=steps, progress=False)
+    run = run_method(model, saes, ds, target, steps=steps, progress=progress)
     held = evaluate_set(model, saes, fresh, run.circuit.features, sites=run.ranking.sites)
-    prompt = [token_label(tok, t, '·') for t in ds.clean[0]]
+    prompt = position_labels(ds, tok)   # slot names where the prompts differ, tokens where they agree
     res = run.save(out, prompt, figures=out / 'figures', model=model_name, task='ioi', seed=seed,
                    held_out=held)
     att, cir = _circuit_section(run, model, held, steps, out / 'figures')

@@ -307,7 +307,8 @@ def classify_copy(ev:dict, # from copy_evidence
     dup = (more('rep', 'new') & everywhere('rep', 'new') & more('copy', 'distinct') & (m['rep'] >= peak)
            & (m['share_rep'] >= min_share) & (n_tok['rep'] >= min_tokens))
     drop = more('new', 'rep') & everywhere('new', 'rep') & (m['share_new'] >= min_share) & (n_tok['new'] >= min_tokens)
-    once = drop & more('distinct', 'copy') & (ratio * m['distinct'] >= m['new'])
+    # once: also on first occurrences early in the list, not only late ones (else position x novelty, not 'seen before?')
+    once = drop & more('distinct', 'copy') & (ratio * m['distinct'] >= m['new']) & (ratio * m['first'] >= m['new'])
     nov = drop & (ratio * m['distinct'] < m['new']) & (m['new'] > peak)
     d, o = ev['distinct_by_pos'], ev['distinct']
     fires = (ev['share_distinct_by_pos'] >= min_share).any(0)

@@ -1,4 +1,4 @@
-"""Rank SAE features by attribution, binary-search the smallest set that keeps a target normalized logit difference, check it with real patched runs, and reproduce the method's ablation table.
+"""Rank SAE features by attribution, binary-search the smallest prefix that keeps a target, prune it to a 1-minimal set, check it with real patched runs, and reproduce the method's ablation table.
 
 Docs: https://mamba-sae.github.io/mamba-sae/search.html.md"""
 
@@ -74,7 +74,7 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
 def rerank_by_exact(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                  m:int=50,            # how many of the top candidates to measure exactly
                  batch_size:int=256)->Ranking:
-    "`ranking` with its top `m` features ordered by their exact effect (edges among them keep their estimate)"
+    "`ranking` re-ordered with its top `m` features keyed by their exact effect (edges keep their estimate)"
     if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
     head, rest = ranking.nodes[:m], ranking.nodes[m:]
     chosen = {}
@@ -86,8 +86,11 @@ def rerank_by_exact(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
         if not isinstance(node, Feature): return v
         s, j = node
         return ex.scores[s][j].item() * (ex.counts[s][j].item() if x_count else 1)
-    pairs = sorted(((nd, key(nd, v)) for nd, v in zip(head, ranking.values[:m])), key=lambda t: -t[1])
-    return Ranking([nd for nd, _ in pairs] + list(rest), [v for _, v in pairs] + list(ranking.values[m:]),
+    # the measured head keys by its exact effect, the rest by its estimate (same units): one order for all, so a
+    # top feature whose exact effect works against the answer falls behind the rest instead of staying ahead
+    pairs = [(nd, key(nd, v)) for nd, v in zip(head, ranking.values[:m])] + list(zip(rest, ranking.values[m:]))
+    pairs.sort(key=lambda t: -t[1])
+    return Ranking([nd for nd, _ in pairs], [v for _, v in pairs],
                    ranking.by, ranking.sites, ranking.edges, ranking.n_prompts, reranked=len(head))
 
 # %% ../nbs/07_search.ipynb #3b1bd2f2
@@ -207,7 +210,7 @@ def score(self:Patcher, features:list,
         f1 = self.logit_diffs([], True) if full is None else self.logit_diffs(list(full))
         self._ends[key] = (self.logit_diffs([]).mean().item(), f1.mean().item())
     f0, f1 = self._ends[key]
-    if abs(f1 - f0) < 1e-9: raise ValueError("keeping none and keeping all give the same logit difference: "
+    if abs(f1 - f0) < 1e-6 * max(abs(f0), abs(f1), 1.): raise ValueError("keeping none and keeping all give the same logit difference: "
                                              "faithfulness is undefined")
     return (self.logit_diffs(features).mean().item() - f0) / (f1 - f0)
 
@@ -242,6 +245,8 @@ class Circuit:
     greedy:list|None=None   # the set greedy forward selection found, when asked
     greedy_value:float|None=None  # and its value
     empty_nld:float|None=None  # normalized logit difference with no candidate kept
+    nld:float|None=None        # ... with the circuit kept
+    full_nld:float|None=None   # ... with every candidate kept
 
     @property
     def n_features(self)->int: return sum(isinstance(n, Feature) for n in self.features)
@@ -274,7 +279,7 @@ def __repr__(self:Circuit):
 def to_json(self:Circuit)->dict:
     "The circuit as a JSON-ready dict (features as [site, index] pairs; edges as [name, null])"
     return dict(metric=self.metric, target=self.target, achieved=self.achieved, empty_set=self.empty,
-                empty_set_nld=self.empty_nld, n_features=self.n_features, n_edges=self.n_edges,
+                empty_set_nld=self.empty_nld, nld=self.nld, candidates_nld=self.full_nld, n_features=self.n_features, n_edges=self.n_edges,
                 n_candidates=self.n_candidates, n_prefix=self.n_prefix, minimal=self.minimal,
                 evaluations=self.evaluations, errors=self.errors, sites=self.sites,
                 features=[_node_json(n) for n in self.features], without=self.without,
@@ -352,6 +357,9 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     if not len(ranking): raise ValueError("the ranking has no candidates (all filtered out?): "
                                           "lower min_frequency or exclude fewer layers")
     P = patcher or Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
+    if (P.sites, set(P.edges), P.errors) != (list(ranking.sites), set(ranking.edges), errors):
+        raise ValueError(f"the patcher patches sites {P.sites}, edges {P.edges} with errors={P.errors!r}; this search "
+                         f"needs sites {ranking.sites}, edges {ranking.edges} and errors={errors!r}")
     P.bar, start = tqdm(desc='circuit search (patched runs)', disable=not progress), P.evaluations
     curve = {}
     def at(n):
@@ -362,10 +370,14 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     if prune and hi and achieved >= target:
         nodes, removed, without, achieved = prune_circuit(P, nodes, target, metric, achieved, ranking.nodes)
     grown, g_value = greedy_circuit(P, ranking, target, greedy, metric, ranking.nodes) if greedy else (None, None)
-    empty_nld = curve[0] if metric == 'nld' and 0 in curve else P([])
+    if grown and g_value >= target:   # greedy sets can hold members later ones made redundant: prune them too
+        grown, _, _, g_value = prune_circuit(P, grown, target, metric, g_value, ranking.nodes)
+    nld_of = lambda k, nodes: curve[k] if metric == 'nld' and k in curve else P(nodes)
+    empty_nld, full_nld = nld_of(0, []), nld_of(len(ranking), ranking.nodes)
+    nld = achieved if metric == 'nld' else P(nodes)
     P.bar.close(); P.bar = None
     return Circuit(nodes, target, achieved, len(ranking), P.evaluations - start, sorted(curve.items()), errors,
-                   ranking.sites, metric, hi, removed, without, grown, g_value, empty_nld)
+                   ranking.sites, metric, hi, removed, without, grown, g_value, empty_nld, nld, full_nld)
 
 # %% ../nbs/07_search.ipynb #e411cf4b
 def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
@@ -439,13 +451,18 @@ def plot_circuit_features(attr:Attribution, circuit:Circuit,
 def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
                  sites:list|None=None, edges:list|None=None,
                  errors:str='keep', batch_size:int=256,
-                 patcher:Patcher|None=None)->dict: # reuse these patched runs' cached values
-    "feature-circuits' faithfulness and completeness of the node set `features`"
+                 patcher:Patcher|None=None, # reuse these patched runs' cached values
+                 full:list|None=None)->dict: # the whole M (e.g. the search's candidates); default: every node
+    "feature-circuits' faithfulness and completeness of the node set `features`, against the whole `full`"
     P = patcher or Patcher(model, saes, ds, sites, edges, errors, batch_size)
     F = lambda nodes, comp=False: P.logit_diffs(nodes, comp).mean().item()
-    f_c, f_rest, f_all, f_none = F(features), F(features, True), F([], True), F([])
+    if full is None: f_c, f_rest, f_all, f_none = F(features), F(features, True), F([], True), F([])
+    else:
+        kept = set(map(as_node, features))
+        f_c, f_all, f_none = F(features), F(list(full)), F([])
+        f_rest = F([x for x in full if as_node(x) not in kept])
     den = f_all - f_none
-    if abs(den) < 1e-9:
+    if abs(den) < 1e-6 * max(abs(f_all), abs(f_none), 1.):
         raise ValueError("keeping all nodes and keeping none give the same logit difference: "
                          "faithfulness is undefined")
     return dict(faithfulness=(f_c - f_none) / den, completeness=(f_rest - f_none) / den,
@@ -460,29 +477,35 @@ ABLATION_VARIANTS = (  # name, site kind, ranking, with edges, excluded layers, 
     ('input sites, layer 0 excluded', 'input', 'attribution_x_count', False, (0,), "layer 0's own input"),
     ('input sites, every layer', 'input', 'attribution_x_count', False, (), 'nothing'))
 
-CLAIMS = (  # the report's claim, the two rows it compares, what it predicts of the first row's size
+CLAIMS = (  # the report's claim, the two rows it compares, the first row's predicted size, the claimed difference
     ('output-site SAEs give smaller circuits than input-site SAEs (20–30% smaller)',
-     'output sites, every layer', 'input sites, every layer', 'smaller'),
+     'output sites, every layer', 'input sites, every layer', 'smaller', (0.2, 0.3)),
     ('ranking by attribution × count with the frequency filter gives ~10% smaller circuits than attribution alone',
-     'baseline', 'rank by attribution', 'smaller'),
+     'baseline', 'rank by attribution', 'smaller', (0.05, 0.15)),
     ('searching SAE features and edges together gives larger sets than SAE features alone',
-     'SAE nodes + edges', 'baseline', 'larger'))
+     'SAE nodes + edges', 'baseline', 'larger', None))
 
 # %% ../nbs/07_search.ipynb #b131d893
-def verdict(a:list, b:list, want:str)->tuple[str, str]:
-    "Whether sizes `a` are `want` ('smaller' or 'larger') than sizes `b` over prompt sets: (verdict, the numbers)"
+def verdict(a:list, b:list, want:str, # sizes of two rows over prompt sets; want: 'smaller' or 'larger' (a vs b)
+            claimed:tuple|None=None)->tuple[str, str]: # the claimed relative difference (lo, hi), e.g. (0.2, 0.3)
+    "Whether sizes `a` are `want` than sizes `b` over prompt sets, and by as much as claimed: (verdict, the numbers)"
     ma, mb = sum(a) / len(a), sum(b) / len(b)
     nums = f"{ma:.1f} ({min(a)}–{max(a)}) vs {mb:.1f} ({min(b)}–{max(b)}) over {len(a)} prompt sets"
-    if mb: nums += f"; {abs(ma - mb) / mb:.0%} {'smaller' if ma < mb else 'larger'}"
-    if max(a) < min(b) or min(a) > max(b):   # the ranges do not overlap
-        return ('supported' if (ma < mb) == (want == 'smaller') else 'contradicted'), nums
-    return 'cannot tell', nums + ": the ranges overlap"
+    rel = abs(ma - mb) / mb if mb else float('inf')
+    if mb: nums += f"; {rel:.0%} {'smaller' if ma < mb else 'larger'}"
+    if len(a) < 2 or len(b) < 2: return 'cannot tell', nums + ": one prompt set gives no spread"
+    if not (max(a) < min(b) or min(a) > max(b)): return 'cannot tell', nums + ": the ranges overlap"
+    if (ma < mb) != (want == 'smaller'): return 'contradicted', nums
+    if claimed is None: return 'supported', nums
+    lo, hi = claimed
+    size = 'as claimed' if lo <= rel <= hi else f"{'more' if rel > hi else 'less'} than the claimed {lo:.0%}–{hi:.0%}"
+    return 'supported' if lo <= rel <= hi else f'supported in direction, {size}', nums
 
 # %% ../nbs/07_search.ipynb #90035301
 class AblationTable(list):
     "Rows of `ablation_study` (mean and range over prompt sets), shown as a markdown table with the claims it tests"
     cols = ('variant', 'sites', 'ranking', 'nodes', 'layers searched', 'left clean', 'n_features', 'n_nodes',
-            'achieved', 'empty set (nld)', 'n_candidates')
+            'achieved', 'empty set (nld)', 'circuit (nld)', 'candidates (nld)', 'n_candidates')
     claims:list = []        # {'claim', 'verdict', 'numbers'} for each of the report's claims
     def row(self, name:str)->dict: return next(r for r in self if r['variant'] == name)
     def to_markdown(self)->str:
@@ -516,8 +539,18 @@ def _ablation_row(name, kind, by, edges, excl, clean, found:list)->dict:
             'layers searched': searched, 'left clean': clean + ' (and the error terms)',
             'n_features': _span([c.n_features for c in found]), 'n_nodes': _span([len(c.features) for c in found]),
             'achieved': sum(c.achieved for c in found) / len(found), 'reached': all(c.reached for c in found),
-            'empty set (nld)': sum(c.empty_nld for c in found) / len(found), 'n_candidates': found[0].n_candidates,
+            'empty set (nld)': sum(c.empty_nld for c in found) / len(found), 'n_candidates': _span([c.n_candidates for c in found]),
+            'circuit (nld)': sum(c.nld for c in found) / len(found), 'candidates (nld)': sum(c.full_nld for c in found) / len(found),
             'sizes': [len(c.features) for c in found], 'circuits': found}
+
+# %% ../nbs/07_search.ipynb #209339bb
+def _claim(claim:str, a:dict, b:dict, want:str, claimed, min_gap:float)->dict:
+    "One of the report's claims read off rows `a` and `b`, undecided when either row's candidates add too little"
+    gaps = {r['variant']: r['candidates (nld)'] - r['empty set (nld)'] for r in (a, b)}
+    v, nums = verdict(a['sizes'], b['sizes'], want, claimed)
+    small = [f"{k} (candidates add {g:.3f} nld over its empty set)" for k, g in gaps.items() if g < min_gap]
+    if small: v, nums = 'cannot tell', nums + f"; but {' and '.join(small)}: its search is at the scale of noise"
+    return dict(claim=claim, verdict=v, numbers=nums)
 
 # %% ../nbs/07_search.ipynb #e6b5fd28
 def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {site: TopKSAE}} (either may be missing)
@@ -527,6 +560,7 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
                    errors:str='keep', batch_size:int=256, progress:bool=True,
                    prune:bool=False,         # rows report bisection prefixes (the report's search) unless True
                    metric:str='faithfulness', # rows compared at equal faithfulness (or 'nld')
+                   min_gap:float=0.1, # a row whose candidates add less nld than this over its empty set decides nothing
                   )->AblationTable:
     "Smallest-set sizes for the method's comparisons (site kind, ranking, edges, layer 0) and the claims they test"
     _check_target(target)
@@ -548,8 +582,7 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
                 found[name].append(find_circuit(model, saes[k], d, r, target, errors, batch_size, metric, prune))
     rows = AblationTable(_ablation_row(*v, found[v[0]]) for v in ABLATION_VARIANTS if found.get(v[0]))
     have = {r['variant']: r for r in rows}
-    rows.claims = [dict(claim=c, **dict(zip(('verdict', 'numbers'), verdict(have[a]['sizes'], have[b]['sizes'], w))))
-                   for c, a, b, w in CLAIMS if a in have and b in have]
+    rows.claims = [_claim(c, have[a], have[b], w, rng, min_gap) for c, a, b, w, rng in CLAIMS if a in have and b in have]
     if out_attrs: rows.claims.append(_layer0_claim(out_attrs))
     return rows
 
@@ -586,7 +619,7 @@ def summary(self:CircuitRun)->list[str]:
     g = '' if c.greedy is None else f"; greedy {len(c.greedy)}"
     g += ' (target missed)' if c.greedy is not None and c.greedy_value < c.target else ''
     e = f' + {c.n_edges} edges' if c.n_edges else ''
-    lines = [f"faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f}", value,
+    lines = [f"faithfulness {fc['faithfulness']:.3f}, completeness {fc['completeness']:.3f} (against all candidates)", value,
              f"{c.n_features} features{e} of {c.n_candidates} candidates: prefix {c.n_prefix} → "
              f"{'1-minimal ' if c.minimal else ''}{len(c.features)}{g}; {c.evaluations} patched runs"]
     if chk: lines.append(f"attribution check ({chk['method']}, {chk['steps']} step(s)) against exact patching of "
@@ -615,11 +648,12 @@ def run_method(model, saes:dict, ds:PatchingDataset,
     attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, progress=progress)
     ranking = rank_features(attr, by, min_frequency, exclude_layers, edges)
     if rerank_exact: ranking = rerank_by_exact(model, saes, ds, ranking, rerank_exact, batch_size)
-    chk = check_attribution(model, saes, ds, attr, check, ranking.sites, min_frequency, batch_size=batch_size) \
-          if check else None
+    order = [tuple(x) for x in ranking.nodes if isinstance(x, Feature)]   # the check samples the search's own order
+    chk = check_attribution(model, saes, ds, attr, check, ranking.sites, min_frequency, batch_size=batch_size,
+                            order=order) if check else None
     P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)   # one cache for every patched run
     c = find_circuit(model, saes, ds, ranking, target, errors, batch_size, metric, prune, greedy, P, progress)
-    fc = faithfulness(model, saes, ds, c.features, patcher=P)
+    fc = faithfulness(model, saes, ds, c.features, patcher=P, full=ranking.nodes)   # against the candidates, as the search
     curve = faithfulness_curve(model, saes, ds, ranking, errors=errors, metric=metric, patcher=P)
     settings = dict(method=method, steps=steps, ranking=by, min_frequency=min_frequency,
                     exclude_layers=list(exclude_layers or ()), edges=edges, prune=prune,   # metric: in the circuit's JSON

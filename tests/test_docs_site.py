@@ -27,12 +27,21 @@ def _browser_or_skip():
     if os.environ.get('MAMBA_SAE_REQUIRE_BROWSER') == '1': pytest.fail(msg)
     pytest.skip(msg)
 
+def _package_files()->dict:
+    "sha256 of every file under mamba_sae/ (the shipped weights included): the docs build must not write there"
+    import hashlib
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / 'mamba_sae').rglob('*')) if p.is_file() and '__pycache__' not in p.parts}
+
 @pytest.fixture(scope='module')
 def site():
     _browser_or_skip()
     env = {**os.environ, 'PATH': f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # this venv's nbdev and python
+    before = _package_files()
     r = subprocess.run(['bash', str(root / 'tools' / 'build-docs')], cwd=root, capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    changed = sorted(p for p, h in _package_files().items() if before.get(p) != h)
+    assert not changed, f"building the docs changed files of the package (a notebook cell that writes ran): {changed}"
     docs = root / '_docs'
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(docs))
     handler.log_message = lambda *a, **k: None
