@@ -151,6 +151,7 @@ def cmd_train_saes(
     from mamba_sae.train import TrainConfig, train_saes
     from mamba_sae.evals import evaluate_saes
     cfg = TrainConfig(**config)
+    started = process_group() is None   # a group this command starts, it also ends
     dist = process_group(init=True)
     m = load_model(model, device=resolve_device(device))
     train, held = _train_corpus(corpus, model, m.tokenizer, cfg.tokens, seq_len, eval_tokens, cfg.seed)
@@ -166,6 +167,7 @@ def cmd_train_saes(
         dist.barrier()
         if cfg.split_sites and rank == 0: _merge_rank_files(Path(out), dist.get_world_size())
         dist.barrier()
+        if started: dist.destroy_process_group()   # gloo's threads otherwise abort the process at exit, now and then
     return saes
 
 # %% ../nbs/10_cli.ipynb #88a530ea

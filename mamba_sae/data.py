@@ -308,9 +308,12 @@ def accuracy(logits:torch.Tensor, ds:PatchingDataset, corrupt:bool=False)->float
 def _ld(x, ds): return x if x.dim() == 1 else logit_diff(x, ds)
 
 def zero_range(clean:torch.Tensor, corrupt:torch.Tensor, # logit differences [N] of the clean and corrupt runs
-               rtol:float=1e-6)->torch.Tensor:
-    "Pairs [N] (bool) whose corruption leaves the logit difference unchanged: no patched run can be normalized against them"
-    return (clean - corrupt).abs() <= rtol * clean.abs().clamp_min(1)
+               rtol:float=1e-6,
+               floor:float=1e-3, # ... or a range below this share of the pairs' median range
+              )->torch.Tensor:
+    "Pairs [N] (bool) whose corruption leaves the logit difference (all but) unchanged: nothing to normalize against"
+    rng = (clean - corrupt).abs()
+    return (rng <= rtol * clean.abs().clamp_min(1)) | (rng < floor * rng.median())
 
 # %% ../nbs/02_data.ipynb #eae27c81
 def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit differences [N]

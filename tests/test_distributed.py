@@ -60,6 +60,7 @@ STEP_DRIVER = textwrap.dedent("""
         x = torch.randn(64, 16, generator=g) * torch.linspace(0.5, 2, 16)   # the whole batch; each rank takes its half
         _sae_step(sae, opt, x.chunk(world)[rank], since, cfg, step, dist)
     if rank == 0: save_file({n: p.detach().contiguous() for n, p in sae.named_parameters()} | {'since': since}, sys.argv[1])
+    if dist: dist.barrier(); dist.destroy_process_group()   # gloo's threads otherwise abort the process at exit, now and then
 """)
 
 def test_data_parallel_step_equals_one_process_on_the_whole_batch(tmp_path):

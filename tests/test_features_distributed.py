@@ -20,6 +20,7 @@ DRIVER = textwrap.dedent('''
     if not dist.is_initialized() or dist.get_rank() == 0:
         save_file({'values': top.values, 'seq': top.seq, 'pos': top.pos, 'context': top.context, 'context_acts': top.context_acts,
                    'n_active': top.n_active, 'hist': top.hist, 'n_tokens': torch.tensor(top.n_tokens)}, sys.argv[1])
+    if dist.is_initialized(): dist.barrier(); dist.destroy_process_group()   # else gloo may abort the process at exit
 ''')
 torchrun = shutil.which('torchrun') or str(Path(sys.executable).parent / 'torchrun')
 
