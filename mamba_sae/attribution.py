@@ -16,8 +16,8 @@ from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts
 
 # %% auto #0
 __all__ = ['splice', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'downstream', 'path_gradients',
-           'Attribution', 'edge_attribution', 'attribute', 'rank_correlation', 'agreement', 'check_attribution',
-           'plot_attribution_check', 'plot_attribution']
+           'Attribution', 'edge_attribution', 'attribute', 'rank_correlation', 'agreement', 'taking_part',
+           'check_attribution', 'plot_attribution_check', 'plot_attribution']
 
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
@@ -313,12 +313,17 @@ def top(self:Attribution, n:int=20)->list[tuple[str, int, float]]:
     return sorted(flat, key=lambda t: -abs(t[2]))[:n]
 
 # %% ../nbs/06_attribution.ipynb #45a6b303
+def taking_part(attr:Attribution, site:str,
+                min_frequency:float=0.0)->torch.Tensor: # share of the prompts a feature must take part in, exceeded
+    "Indices of the features at `site` whose clean and corrupt values differ in more than `min_frequency` of the prompts"
+    c = attr.counts[site]
+    return ((c > 0) & (c > min_frequency * attr.n_prompts)).nonzero()[:, 0]
+
 def _candidates(attr:Attribution, sites, min_frequency:float)->tuple[list, torch.Tensor]:
     "(site, index) of the features at `sites` taking part in more than `min_frequency` of the prompts, and their scores"
     keys, vals = [], []
     for s in sites:
-        c = attr.counts[s]
-        idx = ((c > 0) & (c > min_frequency * attr.n_prompts)).nonzero()[:, 0]
+        idx = taking_part(attr, s, min_frequency)
         keys += [(s, j) for j in idx.tolist()]; vals.append(attr.scores[s][idx].detach().cpu())
     return keys, torch.cat(vals) if vals else torch.zeros(0)
 

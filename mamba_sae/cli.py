@@ -237,11 +237,11 @@ def _copy_report_files(out:Path, m, saes:dict, tok):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mamba_sae.files import atomic_write
-    from mamba_sae.features import copy_report, plot_copy_features
+    from mamba_sae.features import copy_report, plot_copy_features, CLASSES
     from mamba_sae.sites import Feature
     scores, rep = copy_report(m, saes, tok)
     atomic_write(out / 'copy_report.json', lambda p: Path(p).write_text(json.dumps(rep, indent=1)))
-    kinds = ('duplicate', 'once', 'novelty', 'position', 'neither')
+    kinds = CLASSES
     md = ['| site | ' + ' | '.join(kinds) + ' | example duplicate feature (tokens) |', '|---' * (len(kinds) + 2) + '|']
     for s, r in rep.items():
         d = r['duplicate'][0] if r['duplicate'] else None

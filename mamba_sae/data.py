@@ -6,7 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #508f3664
 from __future__ import annotations
-import json, random
+import functools, json, random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -327,6 +327,7 @@ def normalized_logit_diff(patched, clean, corrupt, # logits [N, L, V] or logit d
     return nld.nanmean().item() if reduce else nld
 
 # %% ../nbs/02_data.ipynb #e93ae5e9
+@functools.cache
 def _byte_decoder()->dict:
     "Byte-level BPE's printable stand-in for each byte (GPT-2's table), inverted: character -> byte"
     keep = [*range(ord('!'), ord('~') + 1), *range(ord('¡'), ord('¬') + 1), *range(ord('®'), ord('ÿ') + 1)]

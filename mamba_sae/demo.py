@@ -15,7 +15,7 @@ from .model import resolve_device
 from .data import ioi_dataset, accuracy, logit_diff, position_labels
 from .load import load_model_and_saes, load_saes, load_tiny_saes, text_tokens
 from .search import run_method, evaluate_set, ablation_study
-from .features import top_activations, copy_report, plot_copy_features
+from .features import top_activations, copy_report, plot_copy_features, CLASSES
 from .dashboards import save_dashboards, feature_dashboard
 from .patching import token_movement
 
@@ -168,7 +168,7 @@ def _copy_section(model, saes, tok, out:Path)->tuple[dict, str]:
         d = r['duplicate'][0]
         return (f"{Feature(s, d['feature'])}: repeats {d['rep']:.2f} vs new {d['new']:.2f}; "
                 + ' '.join(d['tokens'][:6]))
-    kinds = ('duplicate', 'once', 'novelty', 'position', 'neither')
+    kinds = CLASSES
     rows = [dict(site=s, **{k: r['counts'][k] for k in kinds}, example=example(s, r)) for s, r in rep.items()]
     table = _table(rows, ['site', *kinds, 'example'])
     img = _figure(fig, out / 'figures' / 'repeat_patterns.png')

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
 from .attribution import (Attribution, attribute, plot_attribution, site_values, usable_pairs,
-                                   check_attribution, plot_attribution_check)
+                                   check_attribution, plot_attribution_check, taking_part)
 
 # %% auto #0
 __all__ = ['METRICS', 'ABLATION_VARIANTS', 'CLAIMS', 'Ranking', 'rank_features', 'rerank_by_exact', 'Patcher', 'evaluate_set',
@@ -59,11 +59,9 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
     if not sites: raise ValueError(f"every site is excluded by exclude_layers={tuple(excl)}")
     cand = []
     for s in sites:
-        c, sc = attr.counts[s], attr.scores[s]
-        keep = (c > 0) & (c > min_frequency * attr.n_prompts)
+        c, sc, idx = attr.counts[s], attr.scores[s], taking_part(attr, s, min_frequency)
         key = sc * c if by == 'attribution_x_count' else sc
-        idx = keep.nonzero()[:, 0].tolist()
-        cand += [(Feature(s, j), v) for j, v in zip(idx, key[keep].tolist())]
+        cand += [(Feature(s, j), v) for j, v in zip(idx.tolist(), key[idx].tolist())]
     scale = attr.n_prompts if by == 'attribution_x_count' else 1
     edge_nodes = [Edge.parse(e) for e in attr.edge_scores] if edges else []
     cand += [(e, attr.edge_scores[e.name] * scale) for e in edge_nodes]
@@ -198,6 +196,12 @@ def __call__(self:Patcher, features:list, complement:bool=False)->float:
 # %% ../nbs/07_search.ipynb #17ae00bc
 METRICS = ('nld', 'faithfulness')
 
+def _faithfulness(f:float, f_none:float, f_all:float)->float:
+    "(F(set) - F(none)) / (F(all) - F(none)); raises when keeping none and keeping all give the same value"
+    if abs(f_all - f_none) < 1e-6 * max(abs(f_all), abs(f_none), 1.):
+        raise ValueError("keeping all nodes and keeping none give the same logit difference: faithfulness is undefined")
+    return (f - f_none) / (f_all - f_none)
+
 @patch
 def score(self:Patcher, features:list,
           metric:str='nld', # 'nld' (normalized logit difference) or 'faithfulness' (0 = none of `full` kept, 1 = all)
@@ -209,10 +213,7 @@ def score(self:Patcher, features:list,
     if key not in self._ends:   # F(nothing kept), F(`full` kept): two patched runs, once per `full`
         f1 = self.logit_diffs([], True) if full is None else self.logit_diffs(list(full))
         self._ends[key] = (self.logit_diffs([]).mean().item(), f1.mean().item())
-    f0, f1 = self._ends[key]
-    if abs(f1 - f0) < 1e-6 * max(abs(f0), abs(f1), 1.): raise ValueError("keeping none and keeping all give the same logit difference: "
-                                             "faithfulness is undefined")
-    return (self.logit_diffs(features).mean().item() - f0) / (f1 - f0)
+    return _faithfulness(self.logit_diffs(features).mean().item(), *self._ends[key])
 
 # %% ../nbs/07_search.ipynb #96633ae0
 def evaluate_set(model, saes:dict, ds:PatchingDataset,
@@ -279,7 +280,8 @@ def __repr__(self:Circuit):
 def to_json(self:Circuit)->dict:
     "The circuit as a JSON-ready dict (features as [site, index] pairs; edges as [name, null])"
     return dict(metric=self.metric, target=self.target, achieved=self.achieved, empty_set=self.empty,
-                empty_set_nld=self.empty_nld, nld=self.nld, candidates_nld=self.full_nld, n_features=self.n_features, n_edges=self.n_edges,
+                empty_set_nld=self.empty_nld, nld=self.nld, candidates_nld=self.full_nld,
+                n_features=self.n_features, n_edges=self.n_edges,
                 n_candidates=self.n_candidates, n_prefix=self.n_prefix, minimal=self.minimal,
                 evaluations=self.evaluations, errors=self.errors, sites=self.sites,
                 features=[_node_json(n) for n in self.features], without=self.without,
@@ -461,11 +463,7 @@ def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
         kept = set(map(as_node, features))
         f_c, f_all, f_none = F(features), F(list(full)), F([])
         f_rest = F([x for x in full if as_node(x) not in kept])
-    den = f_all - f_none
-    if abs(den) < 1e-6 * max(abs(f_all), abs(f_none), 1.):
-        raise ValueError("keeping all nodes and keeping none give the same logit difference: "
-                         "faithfulness is undefined")
-    return dict(faithfulness=(f_c - f_none) / den, completeness=(f_rest - f_none) / den,
+    return dict(faithfulness=_faithfulness(f_c, f_none, f_all), completeness=_faithfulness(f_rest, f_none, f_all),
                 F_circuit=f_c, F_complement=f_rest, F_full=f_all, F_empty=f_none)
 
 # %% ../nbs/07_search.ipynb #d9e993bc
