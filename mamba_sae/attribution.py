@@ -11,6 +11,7 @@ from fastcore.basics import patch
 from dataclasses import dataclass
 import torch
 import math, warnings
+from .sae import Latents, _sampled_rows_dot
 from .data import PatchingDataset, logit_diff, zero_range
 from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
@@ -22,7 +23,7 @@ __all__ = ['splice', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_val
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
     def fn(x, hook):
-        recon = sae.decode_dense(sae.encode_dense(x))
+        recon = sae.decode_latents(sae.latents(x))
         return recon + (x - recon) if errors else recon
     return fn
 
@@ -62,38 +63,39 @@ def usable_pairs(model, ds:PatchingDataset, batch_size:int=256)->tuple[PatchingD
 class SiteValues:
     "Activations at the SAE sites of one prompt set, split into SAE features and error terms"
     x:dict    # site -> [N, L, d_in] activation
-    f:dict    # site -> [N, L, d_sae] feature activations (dense, k nonzero per position)
+    f:dict    # site -> `Latents` [N, L, k] of d_sae: the active SAE features (`.dense()` for [N, L, d_sae])
     err:dict  # site -> [N, L, d_in] error term x − x̂
     # the residual stream's parts: 'hook_embed', 'blocks.l.hook_resid_pre',
     # 'blocks.l.hook_out_proj', the last 'hook_resid_post' -> [N, L, d_model]
     layers:dict
 
 # %% ../nbs/06_attribution.ipynb #423e44d7
-def _check_finite(t:torch.Tensor, what:str):
+def _check_finite(t:torch.Tensor, what:str, first:int=0): # first: the index of t's first prompt
     "Raise, naming `what`, if `t` holds NaN or inf: every score from it would be NaN, a ranking of NaNs noise"
     bad = ~torch.isfinite(t)
     if bad.any():
-        rows = bad.flatten(1).any(1).nonzero()[:, 0].tolist() if t.dim() > 1 else []
+        rows = (bad.flatten(1).any(1).nonzero()[:, 0] + first).tolist() if t.dim() > 1 else []
         raise ValueError(f"{int(bad.sum())} of {t.numel()} values of {what} are NaN or inf "
                          f"(prompts {rows[:5]}{'…' if len(rows) > 5 else ''}): check the model, SAE and inputs")
 
 def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
                 batch_size:int=256)->SiteValues:
-    "Cache activations, SAE features and error terms at every site of `saes` (and every layer's output and input)"
+    "Cache activations, SAE features (sparse) and error terms at every site of `saes` (and every layer's output and input)"
     outs = stream_parts(model.cfg.n_layer)
     names = list(dict.fromkeys([*saes, *outs]))
-    parts = []
+    cat, lat, err = {n: [] for n in names}, {s: [] for s in saes}, {s: [] for s in saes}
     with torch.no_grad():
         for i in range(0, len(tokens), batch_size):
             _, c = model.run_with_cache(tokens[i:i + batch_size], names_filter=names)
-            parts.append(c)
-    cat = {n: torch.cat([p[n] for p in parts]) for n in names}
-    x = {s: cat[s] for s in saes}
-    for s in saes: _check_finite(x[s], f"the activation at {s}")
-    with torch.no_grad(): f = {s: saes[s].encode_dense(x[s]) for s in saes}
-    for s in saes: _check_finite(f[s], f"the SAE features at {s}")
-    with torch.no_grad(): err = {s: x[s] - saes[s].decode_dense(f[s]) for s in saes}
-    return SiteValues(x, f, err, {o: cat[o] for o in outs})
+            for n in names: cat[n].append(c[n])
+            for s, sae in saes.items():   # encoded batch by batch: the dense pre-activations never exceed one batch
+                _check_finite(c[s], f"the activation at {s}", i)
+                f = sae.latents(c[s]); _check_finite(f.values, f"the SAE features at {s}", i)
+                lat[s].append(f); err[s].append(c[s] - sae.decode_latents(f))
+    cat = {n: torch.cat(v) for n, v in cat.items()}
+    f = {s: Latents(torch.cat([p.values for p in v]), torch.cat([p.indices for p in v]), saes[s].d_sae)
+         for s, v in lat.items()}
+    return SiteValues({s: cat[s] for s in saes}, f, {s: torch.cat(v) for s, v in err.items()}, {o: cat[o] for o in outs})
 
 # %% ../nbs/06_attribution.ipynb #1dbdbfa2
 def downstream(model, ds:PatchingDataset, site:str,
@@ -199,12 +201,17 @@ def edge_attribution(model, ds:PatchingDataset,
     return out
 
 # %% ../nbs/06_attribution.ipynb #33a77961
-def _feature_scores(sae, fc, fk, errc, errk, g):
+def _feature_scores(sae, fc:Latents, fk:Latents, errc, errk, g):
     "Per-position scores of features [L, d_sae] and of the error node [L] from path gradients g [N, L, d_in]"
-    gf = g @ sae.W_dec.detach().T                   # [N, L, d_sae] gradient of every latent
-    by_pos = ((fc - fk) * gf).sum(0)
+    N, L, d = g.shape
+    W, by_pos = sae.W_dec.detach(), g.new_zeros(L * sae.d_sae)
+    slot = torch.arange(L, device=g.device)[None, :, None] * sae.d_sae
+    for lat, sign in ((fc, 1.), (fk, -1.)):   # only the active latents' gradients: k, not d_sae, per position
+        k = lat.values.shape[-1]
+        gl = _sampled_rows_dot(lat.indices.reshape(-1, k), W, g.reshape(-1, d)).view(N, L, k)
+        by_pos.index_add_(0, (slot + lat.indices).flatten(), (sign * lat.values * gl).flatten())
     err_pos = ((errc - errk) * g).sum((0, 2))
-    return by_pos, err_pos
+    return by_pos.view(L, sae.d_sae), err_pos
 
 # %% ../nbs/06_attribution.ipynb #f6b84965
 def _exact_feature_scores(model, ds, s:str, sae, vc:SiteValues, vk:SiteValues,
@@ -215,11 +222,24 @@ def _exact_feature_scores(model, ds, s:str, sae, vc:SiteValues, vk:SiteValues,
     W, F, derr = sae.W_dec.detach(), len(idx), vk.err[s] - vc.err[s]
     def delta(j, i):  # feature idx[j] moved to its corrupt value in prompt i; j == F is the error node
         jj = idx[j.clamp_max(F - 1)]
-        d = (fk[i, :, jj] - fc[i, :, jj])[..., None] * W[jj][:, None, :]
+        d = (fk[i].of(jj) - fc[i].of(jj))[..., None] * W[jj][:, None, :]
         return torch.where((j == F)[:, None, None].to(d.device), derr[i], d)
     deltas = (F + 1, delta) if F else [derr]
     d = _exact_scores(model, ds, s, vc.x[s], deltas, m_clean, batch_size, resid_pre)
     return torch.zeros(sae.d_sae, device=d.device).index_put_((idx,), d[:-1]), d[-1].item()
+
+# %% ../nbs/06_attribution.ipynb #1c8423c3
+def _n_differ(fc:Latents, fk:Latents)->torch.Tensor:
+    "[d_sae] the prompts in which a latent's clean and corrupt values differ at some position, from the sparse forms"
+    N, L, d_sae = fc.shape
+    k1, k2 = fc.values.shape[-1], fk.values.shape[-1]
+    cell = torch.arange(N * L, device=fc.indices.device).view(N, L, 1)
+    key = torch.cat([(cell * d_sae + fc.indices).flatten(), (cell * d_sae + fk.indices).flatten()])
+    val = torch.cat([fc.values.flatten(), -fk.values.flatten()])
+    uniq, inv = key.unique(return_inverse=True)
+    moved = uniq[torch.zeros(len(uniq), dtype=val.dtype, device=val.device).index_add_(0, inv, val) != 0]
+    prompt_feature = (moved // (L * d_sae)) * d_sae + moved % d_sae
+    return torch.bincount(prompt_feature.unique() % d_sae, minlength=d_sae)
 
 # %% ../nbs/06_attribution.ipynb #0cf3d956
 def attribute(model, saes:dict, # {site: TopKSAE}
@@ -251,10 +271,10 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     bar = tqdm(total=n_bar, desc=f'attribute ({method})', disable=not progress)
     for s, sae in saes.items():
         fc, fk = vc.f[s], vk.f[s]
-        counts[s] = (fc != fk).any(1).sum(0)
+        counts[s] = _n_differ(fc, fk)
         if method == 'exact':
             if features is not None and s not in features:   # not asked for: nothing patched here
-                scores[s], err_scores[s] = torch.zeros(sae.d_sae, device=fc.device), float('nan')
+                scores[s], err_scores[s] = torch.zeros(sae.d_sae, device=fc.values.device), float('nan')
             else:
                 chosen = counts[s].nonzero()[:, 0] if features is None else features[s]
                 idx = torch.as_tensor(chosen).long()

@@ -16,7 +16,7 @@ from torch import nn
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'dense_reference_losses', 'geometric_median']
+__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'Latents', 'dense_reference_losses', 'geometric_median']
 
 # %% ../nbs/04_sae.ipynb #53adf760
 def _csr_tensor(*args, **kw):
@@ -182,6 +182,44 @@ def decode_dense(self:TopKSAE, f):
     if f.shape[-1] != self.d_sae:
         raise ValueError(f"latents have last dimension {f.shape[-1]}, expected d_sae={self.d_sae}")
     return f @ self.W_dec + self.b_dec
+
+# %% ../nbs/04_sae.ipynb #7c72ac62
+@dataclass
+class Latents:
+    "Sparse SAE feature activations: values and indices [..., k] of the k active latents per position, of `d_sae`"
+    values:torch.Tensor   # [..., k]
+    indices:torch.Tensor  # [..., k] long, distinct along the last dimension
+    d_sae:int
+
+    @property
+    def shape(self)->tuple: return (*self.values.shape[:-1], self.d_sae)
+    def __len__(self)->int: return len(self.values)
+    def __getitem__(self, rows)->Latents: return Latents(self.values[rows], self.indices[rows], self.d_sae)
+    def __repr__(self): return f"Latents(shape={self.shape}, k={self.values.shape[-1]})"
+    @property
+    def nbytes(self)->int: return sum(t.numel() * t.element_size() for t in (self.values, self.indices))
+    def dense(self)->torch.Tensor:
+        "The dense form [..., d_sae], zeros where a latent is not active (memory: the full width)"
+        return self.values.new_zeros(self.shape).scatter_(-1, self.indices, self.values)
+    def of(self, feature:torch.Tensor)->torch.Tensor:
+        "Activation of latent feature[i] at every position of row i: [rows, ...] for `feature` [rows]"
+        f = torch.as_tensor(feature, device=self.indices.device).view(-1, *[1] * (self.indices.dim() - 1))
+        return torch.where(self.indices == f, self.values, 0).sum(-1)
+    def cat(self, other:Latents)->Latents:
+        "Both sets of active latents side by side, [..., k1 + k2] (for decoding a mix of two runs)"
+        return Latents(torch.cat([self.values, other.values], -1), torch.cat([self.indices, other.indices], -1),
+                       self.d_sae)
+
+# %% ../nbs/04_sae.ipynb #9e3304d8
+@patch
+def latents(self:TopKSAE, x)->Latents:
+    "The sparse latents of x [..., d_in] as `Latents`"
+    return Latents(*self.encode(x), self.d_sae)
+
+@patch
+def decode_latents(self:TopKSAE, lat:Latents):
+    "Reconstruction [..., d_in] from `Latents` (which may hold more than k latents per position)"
+    return self.decode(lat.values, lat.indices)
 
 # %% ../nbs/04_sae.ipynb #b3c4b584
 @patch

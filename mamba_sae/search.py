@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from fastcore.basics import patch
+from .sae import Latents
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
 from .attribution import (Attribution, attribute, plot_attribution, site_values, usable_pairs,
@@ -156,16 +157,16 @@ def logit_diffs(self:Patcher, features:list, # nodes to keep: `Feature`s and `Ed
     "Logit differences [N] of the patched run that keeps `features` and patches every other candidate node"
     keep, kept_edges = self.masks(features, complement)
     m, ds, cv = self.model, self.ds, self.corrupt
-    keep = {s: k.to(cv.f[s].device) for s, k in keep.items()}
+    keep = {s: k.to(cv.f[s].values.device) for s, k in keep.items()}
     out, lds = {}, []
     def site_fn(s, rows):
         sae = self.saes[s]
         def fn(x, hook):
-            f = sae.encode_dense(x)
-            err = x - sae.decode_dense(f)
-            f = torch.where(keep[s], f, cv.f[s][rows])
-            if self.errors == 'corrupt': err = cv.err[s][rows]
-            return sae.decode_dense(f) + err
+            f, fk = sae.latents(x), cv.f[s][rows]   # this run's kept latents, the corrupt run's others
+            err = cv.err[s][rows] if self.errors == 'corrupt' else x - sae.decode_latents(f)
+            mix = Latents(f.values * keep[s][f.indices], f.indices, f.d_sae).cat(
+                Latents(fk.values * ~keep[s][fk.indices], fk.indices, fk.d_sae))
+            return sae.decode_latents(mix) + err
         return fn
     def record(x, hook): out[hook.name] = x
     def edge_fn(dst, rows):
