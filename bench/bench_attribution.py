@@ -32,7 +32,7 @@ def sequential_ig(model, saes, ds, steps):
             with model.hooks([(s, lambda t, hook: x)]):
                 (gx,) = torch.autograd.grad(logit_diff(model(ds.clean), ds).sum(), x)
             g += gx / steps
-        out[s] = ((vc.f[s] - vk.f[s]) * (g @ sae.W_dec.detach().T)).sum((0, 1))
+        out[s] = ((vc.f[s].dense() - vk.f[s].dense()) * (g @ sae.W_dec.detach().T)).sum((0, 1))
     return out
 
 if __name__ == '__main__':
