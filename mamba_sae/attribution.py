@@ -17,8 +17,8 @@ from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts
 
 # %% auto #0
 __all__ = ['splice', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'downstream', 'path_gradients',
-           'Attribution', 'edge_attribution', 'attribute', 'rank_correlation', 'agreement', 'taking_part',
-           'check_attribution', 'plot_attribution_check', 'plot_attribution']
+           'joint_gradients', 'Attribution', 'edge_attribution', 'attribute', 'rank_correlation', 'agreement',
+           'taking_part', 'check_attribution', 'plot_attribution_check', 'plot_attribution']
 
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
@@ -135,6 +135,37 @@ def path_gradients(model, ds:PatchingDataset, site:str, # hook name whose activa
         g.index_add_(0, i.to(g.device), gx / S)
     return g
 
+# %% ../nbs/06_attribution.ipynb #caf37240
+_STREAM = ('hook_resid_pre', 'hook_resid_post')
+
+def _check_joint_sites(sites:list):
+    "Refuse residual-stream sites after the first: overwriting one cuts every earlier site's path"
+    first = min(layer_of(s) for s in sites)
+    bad = [s for s in sites if hook_of(s) in _STREAM and (layer_of(s), hook_of(s)) != (first, 'hook_resid_pre')]
+    if bad: raise ValueError(f"joint interpolation overwrites every site at once, and {bad[0]} is the whole residual "
+                             f"stream: every site before it would score 0. Use joint=False (per-site) for input sites")
+
+def joint_gradients(model, ds:PatchingDataset, vc:SiteValues, vk:SiteValues, # clean and corrupt values
+                    sites:list, alphas:torch.Tensor, # [S] points on the path
+                    batch_size:int=256, bar=None)->dict:
+    "{site: mean over `alphas` of ∂(summed logit diff)/∂x [N, L, d]} with every site set to x_clean + α Δ at once"
+    _check_joint_sites(sites)
+    n, first = model.cfg.n_layer, min(layer_of(s) for s in sites)
+    resid = vc.layers[site(first, 'input')]   # nothing before the first site moves
+    N, S = len(ds), len(alphas)
+    g = {s: torch.zeros_like(vc.x[s]) for s in sites}
+    for chunk in torch.arange(N * S).split(batch_size):
+        i, a = chunk // S, alphas[chunk % S].to(resid)[:, None, None]
+        leaves = [(vc.x[s][i] + a * (vk.x[s][i] - vc.x[s][i])).requires_grad_(True) for s in sites]
+        with torch.enable_grad(), model.hooks([(s, lambda t, hook, v=v: v) for s, v in zip(sites, leaves)]):
+            out = model(resid[i], start_at_layer=first, stop_at_layer=n)
+            m = logit_diff(model.unembed(out[:, -1]), ds[i]).sum()
+            grads = torch.autograd.grad(m, leaves, allow_unused=True)
+        for s, gx in zip(sites, grads):
+            if gx is not None: g[s].index_add_(0, i.to(gx.device), gx / S)
+        if bar is not None: bar.update(len(chunk) / S)
+    return g
+
 # %% ../nbs/06_attribution.ipynb #12ea216e
 @dataclass
 class Attribution:
@@ -150,13 +181,14 @@ class Attribution:
     n_prompts:int
     ld_clean:float          # mean logit difference of the clean run
     ld_corrupt:float        # mean logit difference of the corrupt run
+    joint:bool=False        # every site interpolated at once (direct effects) instead of one at a time
 
     @property
     def sites(self)->list[str]: return list(self.scores)
 
     def __repr__(self):
         n = sum(int((c > 0).sum()) for c in self.counts.values())
-        return (f"Attribution({self.method!r}, steps={self.steps}, prompts={self.n_prompts}, "
+        return (f"Attribution({self.method!r}{', joint' if self.joint else ''}, steps={self.steps}, prompts={self.n_prompts}, "
                 f"sites={len(self.scores)}, features taking part={n}, edges={len(self.edge_scores)})")
 
 # %% ../nbs/06_attribution.ipynb #c5c833b0
@@ -247,6 +279,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
               method:str='ig',  # 'ig', 'attrib' or 'exact'
               steps:int=1,      # integrated-gradient points per site ('ig' only); 1: the gradient at α = ½, see below
               edges:bool=False, # also score the edges between layers
+              joint:bool=False, # 'ig'/'attrib': move every site along one α path at once (direct effects, linear in depth)
               # 'exact' only: {site: indices} to patch instead of every feature taking part (other sites: none)
               features:dict|None=None,
               batch_size:int=256, # (prompt, step) rows per forward/backward: the memory budget
@@ -257,7 +290,9 @@ def attribute(model, saes:dict, # {site: TopKSAE}
         raise ValueError(f"method must be 'ig', 'attrib' or 'exact', got {method!r}")
     if method == 'ig' and (not isinstance(steps, int) or steps < 1):
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if joint and method == 'exact': raise ValueError("joint=True is for the estimates ('ig', 'attrib'), not 'exact'")
     check_saes(model, saes)
+    if joint: _check_joint_sites(list(saes))
     if features is not None and set(features) - set(saes):
         bad = sorted(set(features) - set(saes))
         raise ValueError(f"features names sites without an SAE: {bad}; SAE sites: {list(saes)}")
@@ -268,7 +303,8 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     scores, counts, err_scores, by_pos, err_pos, edge_scores = {}, {}, {}, {}, {}, {}
     resid_pre = lambda s: vc.layers[site(layer_of(s), 'input')]
     n_bar = len(saes) + (model.cfg.n_layer - 1 if edges else 0)   # sites, then receivers
-    bar = tqdm(total=n_bar, desc=f'attribute ({method})', disable=not progress)
+    bar = tqdm(total=n_bar, desc=f"attribute ({method}{', joint' if joint else ''})", disable=not progress)
+    if joint: G = joint_gradients(model, ds, vc, vk, list(saes), alphas, batch_size)
     for s, sae in saes.items():
         fc, fk = vc.f[s], vk.f[s]
         counts[s] = _n_differ(fc, fk)
@@ -281,7 +317,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
                 scores[s], err_scores[s] = _exact_feature_scores(model, ds, s, sae, vc, vk, idx,
                                                                  ldc.sum(), batch_size, resid_pre(s))
         else:
-            g = path_gradients(model, ds, s, vc.x[s], vk.x[s] - vc.x[s], alphas, batch_size, resid_pre(s))
+            g = G.pop(s) if joint else path_gradients(model, ds, s, vc.x[s], vk.x[s] - vc.x[s], alphas, batch_size, resid_pre(s))
             by_pos[s], err_pos[s] = _feature_scores(sae, fc, fk, vc.err[s], vk.err[s], g)
             scores[s], err_scores[s] = by_pos[s].sum(0), err_pos[s].sum().item()
         bar.update()
@@ -289,7 +325,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
         edge_scores = edge_attribution(model, ds, vc, vk, ldc, method, alphas, batch_size, bar=bar)
     bar.close()
     return Attribution(scores, counts, err_scores, by_pos or None, err_pos or None, edge_scores, method,
-                       steps if method == 'ig' else 1, len(ds), ldc.mean().item(), ldk.mean().item())
+                       steps if method == 'ig' else 1, len(ds), ldc.mean().item(), ldk.mean().item(), joint)
 
 # %% ../nbs/06_attribution.ipynb #626a61d4
 def rank_correlation(a:torch.Tensor, b:torch.Tensor)->float:
