@@ -109,14 +109,17 @@ def _top_candidates(va, fa, ta, n_features:int, k:int)->tuple:
     return fs[keep], vs[keep], ts[keep], slot[keep], cnt
 
 # %% ../nbs/08_features.ipynb #a14246d7
-def _context_windows(acts, idx, toks, fs, bi, p, left:int, right:int)->tuple:
+def _context_windows(acts, idx, toks, fs, bi, p, left:int, right:int,
+                     max_elems:int=2**24)->tuple: # examples per piece: at most this many [n, W, k_sae] elements at once
     "Each example's context: token ids [n, W] (-1 outside the sequence) and its feature's activation"
     W = left + 1 + right
-    win = p[:, None] + torch.arange(W)   # [n, W] window positions in the padded sequence
-    rows = bi[:, None]
-    is_feature = F.pad(idx, (0, 0, left, right), value=-1)[rows, win] == fs[:, None, None]
-    ctx_act = (F.pad(acts, (0, 0, left, right))[rows, win] * is_feature).sum(-1)
-    return F.pad(toks, (left, right), value=-1)[rows, win], ctx_act
+    pad_idx, pad_acts = F.pad(idx, (0, 0, left, right), value=-1), F.pad(acts, (0, 0, left, right))
+    ctx_act = acts.new_zeros(len(fs), W)
+    for c in torch.arange(len(fs)).split(max(1, max_elems // (W * idx.shape[-1]))):   # a real SAE's k makes [n, W, k] big
+        win, rows = p[c, None] + torch.arange(W), bi[c, None]   # [n, W] window positions in the padded sequence
+        ctx_act[c] = torch.where(pad_idx[rows, win] == fs[c, None, None], pad_acts[rows, win], 0).sum(-1)
+    win = p[:, None] + torch.arange(W)
+    return F.pad(toks, (left, right), value=-1)[bi[:, None], win], ctx_act
 
 # %% ../nbs/08_features.ipynb #5be337a3
 def _batch_top(acts, idx, toks, seq_ids, entries:tuple, n_features:int, k:int, context:tuple)->dict:
