@@ -16,9 +16,9 @@ from .data import PatchingDataset, logit_diff, zero_range
 from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
 # %% auto #0
-__all__ = ['splice', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'downstream', 'path_gradients',
-           'joint_gradients', 'Attribution', 'edge_attribution', 'attribute', 'rank_correlation', 'agreement',
-           'taking_part', 'check_attribution', 'plot_attribution_check', 'plot_attribution']
+__all__ = ['splice', 'answer_logit_diffs', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'downstream',
+           'path_gradients', 'joint_gradients', 'Attribution', 'edge_attribution', 'attribute', 'rank_correlation',
+           'agreement', 'taking_part', 'check_attribution', 'plot_attribution_check', 'plot_attribution']
 
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
@@ -35,10 +35,15 @@ def splice(model, saes:dict, # {site: TopKSAE}
     with model.hooks([(s, _splice_fn(sae, errors)) for s, sae in saes.items()]): yield model
 
 # %% ../nbs/06_attribution.ipynb #a2aba0f0
+def answer_logit_diffs(model, tokens:torch.Tensor, ds:PatchingDataset)->torch.Tensor:
+    "Logit differences [N] of `ds`'s answers on `tokens` [N, L], unembedding only the last position (where they are read)"
+    resid = model(tokens, stop_at_layer=model.cfg.n_layer)   # [N, L, d_model]: no [N, L, d_vocab] logits at a real vocabulary
+    return logit_diff(model.unembed(resid[:, -1]), ds)
+
 def task_logit_diffs(model, ds:PatchingDataset,
                      batch_size:int=256)->tuple[torch.Tensor, torch.Tensor]:
     "Logit differences [N] of the clean and corrupt runs; raises if the corruption never moves them"
-    def run(t): return torch.cat([logit_diff(model(t[i:i + batch_size]), ds[i:i + batch_size])
+    def run(t): return torch.cat([answer_logit_diffs(model, t[i:i + batch_size], ds[i:i + batch_size])
                                   for i in range(0, len(t), batch_size)])
     with torch.no_grad(): ld = [run(t) for t in (ds.clean, ds.corrupt)]
     if zero_range(*ld).all():
@@ -107,7 +112,7 @@ def downstream(model, ds:PatchingDataset, site:str,
     def swap(x): return [(site, lambda t, hook: x)]
     if resid_pre is None or l is None:
         def run(i, x):
-            with model.hooks(swap(x)): return logit_diff(model(ds.clean[i]), ds[i])
+            with model.hooks(swap(x)): return answer_logit_diffs(model, ds.clean[i], ds[i])
     elif kind == 'hook_out_proj': run = lambda i, x: rest(resid_pre[i] + x, i, l + 1)
     elif kind == 'hook_resid_pre': run = lambda i, x: rest(x, i, l)
     elif kind == 'hook_resid_post': run = lambda i, x: rest(x, i, l + 1)

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from .sae import Latents
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
-from .attribution import (Attribution, attribute, plot_attribution, site_values, usable_pairs,
+from .attribution import (Attribution, attribute, answer_logit_diffs, plot_attribution, site_values, usable_pairs,
                                    check_attribution, plot_attribution_check, taking_part)
 
 # %% auto #0
@@ -151,41 +151,52 @@ def masks(self:Patcher, features, complement:bool=False):
 
 # %% ../nbs/07_search.ipynb #16ccc811
 @patch
+def many(self:Patcher, sets:list, # node lists to keep, each of `Feature`s and `Edge`s (see `as_node`)
+         complement:bool=False, # keep every node *except* those of each set
+        )->torch.Tensor:
+    "Logit differences [len(sets), N] of the patched runs keeping each set; (set, prompt) rows share batched passes"
+    masks = [self.masks(f, complement) for f in sets]
+    m, ds, cv, N = self.model, self.ds, self.corrupt, len(self.ds)
+    dev = next(iter(cv.x.values())).device if cv.x else ds.clean.device
+    keep = {s: torch.stack([k[s] for k, _ in masks]).to(dev) for s in self.sites}   # [sets, d_sae]
+    dsts = sorted({e.dst for e in self.edges})
+    # per receiver and sender: 1. where the set leaves the edge patched
+    cut = {(e.dst, e.src): torch.tensor([float(e not in kept) for _, kept in masks], device=dev) for e in self.edges}
+    out, lds = {}, []
+    def site_fn(s, si, pi):
+        sae, ks = self.saes[s], keep[s][si]   # ks: [rows, d_sae] the kept latents of each row's set
+        def fn(x, hook):
+            f, fk = sae.latents(x), cv.f[s][pi]   # this run's kept latents, the corrupt run's others
+            err = cv.err[s][pi] if self.errors == 'corrupt' else x - sae.decode_latents(f)
+            at = lambda lat: ks.gather(1, lat.indices.flatten(1)).view_as(lat.indices)
+            mix = Latents(f.values * at(f), f.indices, f.d_sae).cat(Latents(fk.values * ~at(fk), fk.indices, fk.d_sae))
+            return sae.decode_latents(mix) + err
+        return fn
+    def record(x, hook): out[hook.name] = x
+    def edge_fn(dst, si, pi):
+        srcs = [(site(e.src), cut[dst, e.src][si][:, None, None]) for e in self.edges if e.dst == dst]
+        def fn(x, hook):
+            for a, c in srcs: x = x - c * (out[a] - cv.layers[a][pi])
+            return x
+        return fn
+    with torch.no_grad():
+        for rows in torch.arange(len(sets) * N).split(self.batch_size):
+            si, pi = rows // N, rows % N
+            hooks = [(s, site_fn(s, si.to(dev), pi)) for s in self.sites]
+            if self.edges:
+                hooks += [(site(l), record) for l in range(m.cfg.n_layer)]
+                hooks += [(site(d, 'layer_input'), edge_fn(d, si.to(dev), pi)) for d in dsts]
+            with m.hooks(hooks): lds.append(answer_logit_diffs(m, ds.clean[pi], ds[pi]))
+    self.evaluations += len(sets)
+    if self.bar is not None: self.bar.update(len(sets))
+    return torch.cat(lds).view(len(sets), N)
+
+@patch
 def logit_diffs(self:Patcher, features:list, # nodes to keep: `Feature`s and `Edge`s (see `as_node`)
                 complement:bool=False, # keep every node *except* `features`
                )->torch.Tensor:
     "Logit differences [N] of the patched run that keeps `features` and patches every other candidate node"
-    keep, kept_edges = self.masks(features, complement)
-    m, ds, cv = self.model, self.ds, self.corrupt
-    keep = {s: k.to(cv.f[s].values.device) for s, k in keep.items()}
-    out, lds = {}, []
-    def site_fn(s, rows):
-        sae = self.saes[s]
-        def fn(x, hook):
-            f, fk = sae.latents(x), cv.f[s][rows]   # this run's kept latents, the corrupt run's others
-            err = cv.err[s][rows] if self.errors == 'corrupt' else x - sae.decode_latents(f)
-            mix = Latents(f.values * keep[s][f.indices], f.indices, f.d_sae).cat(
-                Latents(fk.values * ~keep[s][fk.indices], fk.indices, fk.d_sae))
-            return sae.decode_latents(mix) + err
-        return fn
-    def record(x, hook): out[hook.name] = x
-    def edge_fn(dst, rows):
-        srcs = [site(e.src) for e in self.edges if e.dst == dst and e not in kept_edges]
-        def fn(x, hook):
-            for a in srcs: x = x - out[a] + cv.layers[a][rows]
-            return x
-        return fn
-    dsts = sorted({e.dst for e in self.edges})
-    with torch.no_grad():
-        for rows in torch.arange(len(ds)).split(self.batch_size):
-            hooks = [(s, site_fn(s, rows)) for s in self.sites]
-            if self.edges:
-                hooks += [(site(l), record) for l in range(m.cfg.n_layer)]
-                hooks += [(site(d, 'layer_input'), edge_fn(d, rows)) for d in dsts]
-            with m.hooks(hooks): lds.append(logit_diff(m(ds.clean[rows]), ds[rows]))
-    self.evaluations += 1
-    if self.bar is not None: self.bar.update()
-    return torch.cat(lds)
+    return self.many([features], complement)[0]
 
 # %% ../nbs/07_search.ipynb #2049d2a2
 @patch
@@ -204,17 +215,25 @@ def _faithfulness(f:float, f_none:float, f_all:float)->float:
     return (f - f_none) / (f_all - f_none)
 
 @patch
-def score(self:Patcher, features:list,
-          metric:str='nld', # 'nld' (normalized logit difference) or 'faithfulness' (0 = none of `full` kept, 1 = all)
-          full:list|None=None)->float: # faithfulness: the set that scores 1, e.g. the search's candidates (default: all)
-    "The search's metric of the patched run that keeps `features`"
+def scores(self:Patcher, sets:list, # node lists, evaluated together in batched passes
+           metric:str='nld', # 'nld' (normalized logit difference) or 'faithfulness' (0 = none of `full` kept, 1 = all)
+           full:list|None=None)->list[float]: # faithfulness: the set that scores 1, e.g. the search's candidates (default: all)
+    "The search's metric of the patched runs that keep each of `sets`"
     if metric not in METRICS: raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    if metric == 'nld': return self(features)
+    if not sets: return []
+    lds = self.many(sets)
+    if metric == 'nld': return [normalized_logit_diff(r, self.ld_clean, self.ld_corrupt, self.ds) for r in lds]
     key = None if full is None else tuple(full)
     if key not in self._ends:   # F(nothing kept), F(`full` kept): two patched runs, once per `full`
-        f1 = self.logit_diffs([], True) if full is None else self.logit_diffs(list(full))
-        self._ends[key] = (self.logit_diffs([]).mean().item(), f1.mean().item())
-    return _faithfulness(self.logit_diffs(features).mean().item(), *self._ends[key])
+        f0 = self.many([[]])[0]
+        f1 = self.many([[]], True)[0] if full is None else self.many([list(full)])[0]
+        self._ends[key] = (f0.mean().item(), f1.mean().item())
+    return [_faithfulness(r.mean().item(), *self._ends[key]) for r in lds]
+
+@patch
+def score(self:Patcher, features:list, metric:str='nld', full:list|None=None)->float:
+    "The search's metric of the patched run that keeps `features` (see `scores`)"
+    return self.scores([features], metric, full)[0]
 
 # %% ../nbs/07_search.ipynb #96633ae0
 def evaluate_set(model, saes:dict, ds:PatchingDataset,
@@ -338,7 +357,7 @@ def greedy_circuit(P:Patcher, ranking:Ranking, target:float,
     "Forward selection: add the candidate that raises the metric most until the target is reached; (set, value)"
     cand, chosen, value = list(ranking.nodes[:pool]), [], P.score([], metric, full)
     while value < target and cand:
-        vals = [P.score(chosen + [c], metric, full) for c in cand]
+        vals = P.scores([chosen + [c] for c in cand], metric, full)   # one batched evaluation per round
         j = max(range(len(cand)), key=vals.__getitem__)
         chosen.append(cand.pop(j)); value = vals[j]
     return chosen, value
@@ -396,7 +415,7 @@ def faithfulness_curve(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
     if sizes and not (0 <= sizes[0] and sizes[-1] <= N):
         raise ValueError(f"sizes must lie in [0, {N}], got {sizes[0]}..{sizes[-1]}")
     P = patcher or Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)
-    values = [P.score(ranking.nodes[:n], metric, ranking.nodes) for n in sizes]
+    values = P.scores([ranking.nodes[:n] for n in sizes], metric, ranking.nodes)   # every prefix in shared passes
     best, dips = -math.inf, []
     for n, v in zip(sizes, values):
         if v < best - tol: dips.append(n)
@@ -458,12 +477,11 @@ def faithfulness(model, saes:dict, ds:PatchingDataset, features:list,
                  full:list|None=None)->dict: # the whole M (e.g. the search's candidates); default: every node
     "feature-circuits' faithfulness and completeness of the node set `features`, against the whole `full`"
     P = patcher or Patcher(model, saes, ds, sites, edges, errors, batch_size)
-    F = lambda nodes, comp=False: P.logit_diffs(nodes, comp).mean().item()
-    if full is None: f_c, f_rest, f_all, f_none = F(features), F(features, True), F([], True), F([])
+    if full is None:   # the complement and everything: the same sets with complement=True
+        (f_c, f_none), (f_rest, f_all) = (P.many([features, []], comp).mean(1).tolist() for comp in (False, True))
     else:
         kept = set(map(as_node, features))
-        f_c, f_all, f_none = F(features), F(list(full)), F([])
-        f_rest = F([x for x in full if as_node(x) not in kept])
+        f_c, f_all, f_none, f_rest = P.many([features, list(full), [], [x for x in full if as_node(x) not in kept]]).mean(1).tolist()
     return dict(faithfulness=_faithfulness(f_c, f_none, f_all), completeness=_faithfulness(f_rest, f_none, f_all),
                 F_circuit=f_c, F_complement=f_rest, F_full=f_all, F_empty=f_none)
 
