@@ -11,7 +11,7 @@ from fastcore.basics import patch
 from dataclasses import dataclass
 import torch
 import math, warnings
-from .sae import Latents, _sampled_rows_dot
+from .sae import Latents, sampled_rows_dot
 from .data import PatchingDataset, logit_diff, zero_range
 from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
@@ -245,7 +245,7 @@ def _feature_scores(sae, fc:Latents, fk:Latents, errc, errk, g):
     slot = torch.arange(L, device=g.device)[None, :, None] * sae.d_sae
     for lat, sign in ((fc, 1.), (fk, -1.)):   # only the active latents' gradients: k, not d_sae, per position
         k = lat.values.shape[-1]
-        gl = _sampled_rows_dot(lat.indices.reshape(-1, k), W, g.reshape(-1, d)).view(N, L, k)
+        gl = sampled_rows_dot(lat.indices.reshape(-1, k), W, g.reshape(-1, d)).view(N, L, k)
         by_pos.index_add_(0, (slot + lat.indices).flatten(), (sign * lat.values * gl).flatten())
     err_pos = ((errc - errk) * g).sum((0, 2))
     return by_pos.view(L, sae.d_sae), err_pos

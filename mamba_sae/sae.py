@@ -16,7 +16,8 @@ from torch import nn
 from .files import atomic_write
 
 # %% auto #0
-__all__ = ['SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'Latents', 'dense_reference_losses', 'geometric_median']
+__all__ = ['sampled_rows_dot', 'SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'Latents', 'dense_reference_losses',
+           'geometric_median']
 
 # %% ../nbs/04_sae.ipynb #53adf760
 def _csr_tensor(*args, **kw):
@@ -42,13 +43,20 @@ def _t_matmul(pattern, vals, dense, n):
     return S_t @ dense
 
 # %% ../nbs/04_sae.ipynb #2ace4eda
-def _sampled_rows_dot(idx, W, g):
+def sampled_rows_dot(idx, W, g,
+                     max_elems:int=2**24)->torch.Tensor: # other dtypes: gathered [rows, k, d] pieces of at most this size
     "out[b, j] = W[idx[b, j]] · g[b] for idx [B, k], W [n, d], g [B, d], computing only those B·k products"
     B, k = idx.shape
-    crow = torch.arange(0, B * k + 1, k, device=idx.device)  # k entries per row
-    M = _csr_tensor(crow, idx.flatten(), g.new_zeros(B * k), size=(B, W.shape[0]),
-                    check_invariants=False)
-    return torch.sparse.sampled_addmm(M, g, W.t()).values().view(B, k)
+    if W.dtype in (torch.float32, torch.float64):   # a sampled sparse-dense product, in the weights' dtype
+        crow = torch.arange(0, B * k + 1, k, device=idx.device)  # k entries per row
+        M = _csr_tensor(crow, idx.flatten(), g.new_zeros(B * k), size=(B, W.shape[0]),
+                        check_invariants=False)
+        return torch.sparse.sampled_addmm(M, g, W.t()).values().view(B, k)
+    # bf16 / fp16 (no sparse kernel on the CPU): gather the active rows piece by piece, accumulate in float32
+    out = torch.empty(B, k, dtype=torch.float32, device=g.device)
+    for r in torch.arange(B, device=idx.device).split(max(1, max_elems // (k * W.shape[1]))):
+        out[r] = torch.bmm(F.embedding(idx[r], W).float(), g[r].float()[..., None])[..., 0]
+    return out.to(g.dtype)
 
 # %% ../nbs/04_sae.ipynb #9a303ff5
 class SparseDecode(torch.autograd.Function):
@@ -62,7 +70,7 @@ class SparseDecode(torch.autograd.Function):
     def backward(ctx, g):  # g [B, d_in]
         acts, idx, W_dec = ctx.saved_tensors
         g_acts = g_W = None
-        if ctx.needs_input_grad[0]: g_acts = _sampled_rows_dot(idx, W_dec, g)
+        if ctx.needs_input_grad[0]: g_acts = sampled_rows_dot(idx, W_dec, g)
         if ctx.needs_input_grad[2]:
             g_W = _t_matmul(_csr_pattern(idx, len(W_dec)), acts, g, len(W_dec))
         return g_acts, None, g_W
