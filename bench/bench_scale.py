@@ -3,7 +3,8 @@ gradients), the circuit search and top activations, against depth, with random w
 
 Default: mamba-370m's width (d_model 1024, vocabulary 50280), one output-site SAE per layer of 32768 latents
 and k 512 (random, unit-norm decoder), 48 prompt pairs of 20 random tokens whose answers are the model's own
-top tokens (so the task has a range), 3 steps; 4 and 8 layers (add 16 with --layers 4 8 16).
+top tokens (so the task has a range), 3 steps, 16 (prompt, step) rows per pass (`batch_size`, the memory knob);
+4 and 8 layers (add 16 with --layers 4 8 16). `--figure PNG` draws time and added memory against depth.
 Each (depth, part) runs in a fresh subprocess; the baseline is that process's memory once the model, the SAEs
 and the prompts are loaded, and the peak is sampled every 2 ms while the part runs (CUDA: max_memory_allocated).
 The parent prints a table, the ratios of each part's time and added memory to its value at the smallest depth,
@@ -11,7 +12,7 @@ a power-law fit of time against depth, and extrapolations to mamba-370m (48 laye
 (64 layers, d_model 2560: time per layer scaled by (2560/1024)^2, activation memory by 2560/1024).
 
 Usage: python bench/bench_scale.py [--layers 4 8] [--parts site,joint,search,top] [--device cpu|cuda]
-       [--d-model 1024] [--d-sae 32768] [--k 512] [--n 48] [--seq 20] [--steps 3] [--json OUT]
+       [--d-model 1024] [--d-sae 32768] [--k 512] [--n 48] [--seq 20] [--steps 3] [--json OUT] [--figure PNG]
 """
 import argparse, json, math, os, subprocess, sys, threading, time
 import torch
@@ -123,6 +124,24 @@ def report(rows:list, a)->list[str]:
                          f"2.8b (64 layers, d 2560) {out[part]['t64']:.0f} s, {out[part]['mb64'] / 1024:.2f} GB")
     return lines
 
+def plot(rows:list, a):
+    "Time and added peak memory against depth, one line per part"
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 2, figsize=(9, 3.4))
+    names = dict(site='attribution, per-site IG', joint='attribution, joint IG', search='circuit search', top='top activations')
+    for part in a.parts:
+        rs = sorted([r for r in rows if r['part'] == part], key=lambda r: r['layers'])
+        L = [r['layers'] for r in rs]
+        axs[0].plot(L, [r['seconds'] for r in rs], 'o-', label=names[part])
+        axs[1].plot(L, [r['added_mb'] / 1024 for r in rs], 'o-', label=names[part])
+    axs[0].set(xlabel='layers', ylabel='seconds', title=f"time ({a.device}, {rows[0]['threads']} threads)")
+    axs[1].set(xlabel='layers', ylabel='GB above model + SAEs', title='added peak memory')
+    for ax in axs: ax.set_xticks(sorted({r['layers'] for r in rows})); ax.grid(alpha=.3)
+    axs[0].legend(fontsize=8)
+    fig.suptitle(f"d_model {a.d_model}, SAEs {a.d_sae} x k {a.k} at every layer, {a.n} prompts x {a.seq} tokens, {a.steps} steps", fontsize=9)
+    plt.tight_layout()
+    return fig
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--layers', type=int, nargs='+', default=[4, 8])
@@ -131,8 +150,8 @@ if __name__ == '__main__':
     ap.add_argument('--d-model', type=int, default=1024); ap.add_argument('--d-sae', type=int, default=32768)
     ap.add_argument('--k', type=int, default=512); ap.add_argument('--n', type=int, default=48)
     ap.add_argument('--seq', type=int, default=20); ap.add_argument('--steps', type=int, default=3)
-    ap.add_argument('--batch-size', type=int, default=48); ap.add_argument('--top-seqs', type=int, default=32)
-    ap.add_argument('--json'); ap.add_argument('--one', nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument('--batch-size', type=int, default=16); ap.add_argument('--top-seqs', type=int, default=32)
+    ap.add_argument('--json'); ap.add_argument('--figure'); ap.add_argument('--one', nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args(); a.parts = [p for p in a.parts.split(',') if p]
     bad = [p for p in a.parts if p not in PARTS]
     if bad: sys.exit(f"unknown parts {bad}; choose from {list(PARTS)}")
@@ -148,4 +167,6 @@ if __name__ == '__main__':
             print(f"  {part} {L} layers: {rows[-1]['seconds']:.1f} s, +{rows[-1]['added_mb']:.0f} MB", flush=True)
     print('\n'.join(report(rows, a)))
     if a.json:
-        with open(a.json, 'w') as f: json.dump(rows, f, indent=1)
+        with open(a.json, 'w') as f: json.dump(dict(settings={k: v for k, v in vars(a).items() if k not in ('one', 'json', 'figure')},
+                                                    rows=rows), f, indent=1)
+    if a.figure: plot(rows, a).savefig(a.figure, dpi=120, bbox_inches='tight')
