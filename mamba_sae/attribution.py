@@ -16,9 +16,10 @@ from .data import PatchingDataset, logit_diff, zero_range
 from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
 # %% auto #0
-__all__ = ['splice', 'answer_logit_diffs', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'downstream',
-           'path_gradients', 'joint_gradients', 'Attribution', 'edge_attribution', 'attribute', 'rank_correlation',
-           'agreement', 'taking_part', 'check_attribution', 'plot_attribution_check', 'plot_attribution']
+__all__ = ['splice', 'answer_logit_diffs', 'task_logit_diffs', 'usable_pairs', 'SiteValues', 'site_values', 'TaskValues',
+           'task_values', 'downstream', 'path_gradients', 'joint_gradients', 'Attribution', 'edge_attribution',
+           'attribute', 'rank_correlation', 'agreement', 'taking_part', 'check_attribution', 'plot_attribution_check',
+           'plot_attribution']
 
 # %% ../nbs/06_attribution.ipynb #d7ddfe99
 def _splice_fn(sae, errors:bool):
@@ -101,6 +102,32 @@ def site_values(model, saes:dict, tokens:torch.Tensor, # [N, L] prompts
     f = {s: Latents(torch.cat([p.values for p in v]), torch.cat([p.indices for p in v]), saes[s].d_sae)
          for s, v in lat.items()}
     return SiteValues({s: cat[s] for s in saes}, f, {s: torch.cat(v) for s, v in err.items()}, {o: cat[o] for o in outs})
+
+# %% ../nbs/06_attribution.ipynb #520d2944
+@dataclass
+class TaskValues:
+    "The cached runs of one dataset: its usable pairs, their logit differences, and site values of both runs"
+    ds:PatchingDataset   # the pairs the corruption moves (zero-range pairs dropped)
+    ld_clean:torch.Tensor
+    ld_corrupt:torch.Tensor
+    clean:SiteValues
+    corrupt:SiteValues
+    source:PatchingDataset   # the dataset they were computed from
+
+    def check(self, ds:PatchingDataset, sites)->TaskValues:
+        "Refuse values computed from another dataset or without some of `sites`; return self"
+        if ds is not self.source and ds is not self.ds:
+            raise ValueError("these values were computed from another dataset: pass the dataset given to task_values")
+        missing = [s for s in sites if s not in self.clean.f]
+        if missing: raise ValueError(f"these values have no SAE features at {missing}; they hold {list(self.clean.f)}")
+        return self
+
+def task_values(model, saes:dict, ds:PatchingDataset, batch_size:int=256)->TaskValues:
+    "Usable pairs of `ds` (zero-range pairs dropped with a warning), their logit differences and both runs' site values"
+    if saes: check_saes(model, saes)   # none: the runs' residual-stream parts only (edges)
+    usable, ldc, ldk = usable_pairs(model, ds, batch_size)
+    return TaskValues(usable, ldc, ldk, site_values(model, saes, usable.clean, batch_size),
+                      site_values(model, saes, usable.corrupt, batch_size), ds)
 
 # %% ../nbs/06_attribution.ipynb #1dbdbfa2
 def downstream(model, ds:PatchingDataset, site:str,
@@ -289,6 +316,7 @@ def attribute(model, saes:dict, # {site: TopKSAE}
               # 'exact' only: {site: indices} to patch instead of every feature taking part (other sites: none)
               features:dict|None=None,
               batch_size:int=256, # (prompt, step) rows per forward/backward: the memory budget
+              values:TaskValues|None=None, # `task_values(model, saes, ds)`, reused instead of running the prompts again
               progress:bool=True)->Attribution:
     "Attribute the clean-vs-corrupt logit difference of `ds` to SAE features, error nodes and (optionally) edges"
     from tqdm.auto import tqdm
@@ -302,9 +330,8 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     if features is not None and set(features) - set(saes):
         bad = sorted(set(features) - set(saes))
         raise ValueError(f"features names sites without an SAE: {bad}; SAE sites: {list(saes)}")
-    ds, ldc, ldk = usable_pairs(model, ds, batch_size)   # the pairs the corruption moves
-    vc = site_values(model, saes, ds.clean, batch_size)
-    vk = site_values(model, saes, ds.corrupt, batch_size)
+    v = task_values(model, saes, ds, batch_size) if values is None else values.check(ds, saes)
+    ds, ldc, ldk, vc, vk = v.ds, v.ld_clean, v.ld_corrupt, v.clean, v.corrupt   # the pairs the corruption moves
     alphas = (torch.arange(steps) + .5) / steps if method == 'ig' else torch.zeros(1)
     scores, counts, err_scores, by_pos, err_pos, edge_scores = {}, {}, {}, {}, {}, {}
     resid_pre = lambda s: vc.layers[site(layer_of(s), 'input')]
@@ -402,7 +429,8 @@ def check_attribution(model, saes:dict, ds:PatchingDataset, attr:Attribution,
                       sites:list|None=None,     # sites whose features are checked (default: every site of `attr`)
                       min_frequency:float=0.0,  # only features taking part in more than this share of the prompts
                       k:int=10, seed:int=0, batch_size:int=256,
-                      order:list|None=None)->dict: # (site, index) best first, e.g. the search's ranking (default: by |score|)
+                      order:list|None=None, # (site, index) best first, e.g. the search's ranking (default: by |score|)
+                      values:TaskValues|None=None)->dict: # `task_values` of `ds`, reused
     "Exact single-feature effects of a sample not chosen by the estimate alone, `agreement` with them, and the misses"
     sites = attr.sites if sites is None else list(sites)
     bad = [s for s in sites if s not in attr.scores]
@@ -418,7 +446,7 @@ def check_attribution(model, saes:dict, ds:PatchingDataset, attr:Attribution,
     pick = top + drawn
     chosen = {}
     for p in pick: chosen.setdefault(keys[p][0], []).append(keys[p][1])
-    ex = attribute(model, saes, ds, 'exact', features=chosen, batch_size=batch_size, progress=False)
+    ex = attribute(model, saes, ds, 'exact', features=chosen, batch_size=batch_size, values=values, progress=False)
     exv = torch.tensor([ex.scores[keys[p][0]][keys[p][1]].item() for p in pick])
     k = min(k, len(top))
     tau = exv[:len(top)].abs().topk(k).values[-1].item()   # the top's k-th largest exact effect

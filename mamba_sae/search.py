@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from .sae import Latents
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
-from .attribution import (Attribution, attribute, answer_logit_diffs, plot_attribution, site_values, usable_pairs,
+from .attribution import (Attribution, attribute, answer_logit_diffs, task_values, TaskValues, plot_attribution, site_values, usable_pairs,
                                    check_attribution, plot_attribution_check, taking_part)
 
 # %% auto #0
@@ -72,14 +72,14 @@ def rank_features(attr:Attribution, by:str='attribution_x_count', # or 'attribut
 # %% ../nbs/07_search.ipynb #a4955fc3
 def rerank_by_exact(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                  m:int=50,            # how many of the top candidates to measure exactly
-                 batch_size:int=256)->Ranking:
+                 batch_size:int=256, values:TaskValues|None=None)->Ranking: # values: `task_values` of `ds`, reused
     "`ranking` re-ordered with its top `m` features keyed by their exact effect (edges keep their estimate)"
     if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
     head, rest = ranking.nodes[:m], ranking.nodes[m:]
     chosen = {}
     for node in head:
         if isinstance(node, Feature): chosen.setdefault(node.site, []).append(node.index)
-    ex = attribute(model, saes, ds, 'exact', features=chosen, batch_size=batch_size, progress=False)
+    ex = attribute(model, saes, ds, 'exact', features=chosen, batch_size=batch_size, values=values, progress=False)
     x_count = ranking.by == 'attribution_x_count'
     def key(node, v):
         if not isinstance(node, Feature): return v
@@ -112,7 +112,8 @@ class Patcher:
                  sites:list|None=None,   # SAE sites whose non-chosen features are patched (default: all)
                  edges:list|None=None,   # edge names patched when not chosen (default: none)
                  errors:str='keep',      # 'keep' (error nodes in the circuit) or 'corrupt'
-                 batch_size:int=256):
+                 batch_size:int=256,
+                 values:TaskValues|None=None): # `task_values(model, saes, ds)`, reused instead of running the prompts again
         if errors not in ('keep', 'corrupt'):
             raise ValueError(f"errors must be 'keep' or 'corrupt', got {errors!r}")
         check_saes(model, saes)
@@ -120,9 +121,11 @@ class Patcher:
         bad = [s for s in self.sites if s not in saes]
         if bad: raise ValueError(f"sites {bad} have no SAE; SAE sites: {list(saes)}")
         self.edges = _layer_edges(edges, model.cfg.n_layer)
-        self.ds, self.ld_clean, self.ld_corrupt = usable_pairs(model, ds, batch_size)   # zero-range pairs dropped
         self.model, self.saes, self.errors, self.batch_size = model, saes, errors, batch_size
-        self.corrupt = site_values(model, {s: saes[s] for s in self.sites}, self.ds.corrupt, batch_size)
+        if values is None: values = task_values(model, {s: saes[s] for s in self.sites}, ds, batch_size)
+        else: values.check(ds, self.sites)
+        self.ds, self.ld_clean, self.ld_corrupt = values.ds, values.ld_clean, values.ld_corrupt   # zero-range pairs dropped
+        self.corrupt = values.corrupt
         self.evaluations, self.bar, self._ends = 0, None, {}
 
 # %% ../nbs/07_search.ipynb #ddaf5804
@@ -587,16 +590,17 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
     sets = [ds] if isinstance(ds, PatchingDataset) else list(ds)
     found, out_attrs = {v[0]: [] for v in ABLATION_VARIANTS if v[1] in kinds}, []
     for d in sets:
-        d, *_ = usable_pairs(model, d, batch_size)
-        attrs = {k: attribute(model, saes[k], d, 'ig', steps, edges=(k == 'output'), batch_size=batch_size,
-                              progress=progress) for k in kinds}
+        vals = {k: task_values(model, saes[k], d, batch_size) for k in kinds}   # each prompt set's runs, once per site kind
+        attrs = {k: attribute(model, saes[k], vals[k].ds, 'ig', steps, edges=(k == 'output'), batch_size=batch_size,
+                              values=vals[k], progress=progress) for k in kinds}
         if 'output' in attrs: out_attrs.append(attrs['output'])
         for name, k, by, edges, excl, _ in ABLATION_VARIANTS:
             if k not in kinds: continue
             r = rank_features(attrs[k], by, min_frequency if by == 'attribution_x_count' else 0, excl, edges)
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                found[name].append(find_circuit(model, saes[k], d, r, target, errors, batch_size, metric, prune))
+                P = Patcher(model, saes[k], vals[k].ds, r.sites, r.edges, errors, batch_size, vals[k])
+                found[name].append(find_circuit(model, saes[k], vals[k].ds, r, target, errors, batch_size, metric, prune, patcher=P))
     rows = AblationTable(_ablation_row(*v, found[v[0]]) for v in ABLATION_VARIANTS if found.get(v[0]))
     have = {r['variant']: r for r in rows}
     rows.claims = [_claim(c, have[a], have[b], w, rng, min_gap) for c, a, b, w, rng in CLAIMS if a in have and b in have]
@@ -661,14 +665,15 @@ def run_method(model, saes:dict, ds:PatchingDataset,
                errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
     "The method on `ds`: attribute, check, rank, search and prune the circuit, measure its faithfulness and the curve"
     _check_target(target)
-    ds, *_ = usable_pairs(model, ds, batch_size)   # zero-range pairs dropped once, with a warning
-    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, progress=progress)
+    v = task_values(model, saes, ds, batch_size)   # the clean and corrupt runs, once; zero-range pairs dropped with a warning
+    ds = v.ds
+    attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, values=v, progress=progress)
     ranking = rank_features(attr, by, min_frequency, exclude_layers, edges)
-    if rerank_exact: ranking = rerank_by_exact(model, saes, ds, ranking, rerank_exact, batch_size)
+    if rerank_exact: ranking = rerank_by_exact(model, saes, ds, ranking, rerank_exact, batch_size, v)
     order = [tuple(x) for x in ranking.nodes if isinstance(x, Feature)]   # the check samples the search's own order
     chk = check_attribution(model, saes, ds, attr, check, ranking.sites, min_frequency, batch_size=batch_size,
-                            order=order) if check else None
-    P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size)   # one cache for every patched run
+                            order=order, values=v) if check else None
+    P = Patcher(model, saes, ds, ranking.sites, ranking.edges, errors, batch_size, v)   # one cache for every patched run
     c = find_circuit(model, saes, ds, ranking, target, errors, batch_size, metric, prune, greedy, P, progress)
     fc = faithfulness(model, saes, ds, c.features, patcher=P, full=ranking.nodes)   # against the candidates, as the search
     curve = faithfulness_curve(model, saes, ds, ranking, errors=errors, metric=metric, patcher=P)
