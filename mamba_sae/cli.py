@@ -85,6 +85,8 @@ def cmd_train_tiny(
     seed:int=0):
     "Retrain the embedded default model (tokenizer + 4-layer Mamba) from scratch"
     from mamba_sae.tiny import train_tiny
+    from mamba_sae.files import check_replaceable
+    check_replaceable(out)   # before training: the model goes into a new folder, or replaces only this project's files
     train_tiny(out, steps=steps, seed=seed)
     metrics = json.loads((Path(out) / 'metrics.json').read_text())['heldout']
     for k, v in metrics.items():
@@ -150,6 +152,8 @@ def cmd_train_saes(
     from mamba_sae.load import load_model
     from mamba_sae.train import TrainConfig, train_saes
     from mamba_sae.evals import evaluate_saes
+    from mamba_sae.files import check_output_dir
+    check_output_dir(out)   # before training: not a file, and writable
     cfg = TrainConfig(**config)
     started = process_group() is None   # a group this command starts, it also ends
     dist = process_group(init=True)
@@ -196,6 +200,8 @@ def cmd_circuit(
     from mamba_sae.load import load_model_and_saes
     from mamba_sae.data import task_dataset
     from mamba_sae.search import run_method
+    from mamba_sae.files import check_output_dir
+    check_output_dir(out)   # before the work
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
     ds = task_dataset(task, tok, n, seed)
@@ -270,6 +276,8 @@ def cmd_features(
     from mamba_sae.load import load_model_and_saes, text_tokens
     from mamba_sae.features import top_activations
     from mamba_sae.dashboards import save_dashboards, page
+    from mamba_sae.files import check_output_dir
+    check_output_dir(out)   # before the work
     m, tok, found = load_model_and_saes(model, saes, device=resolve_device(device))
     feats = _chosen_features(found, circuit, features)
     text = text_tokens(model, tok, corpus, tokens)   # a tensor: one pass per site reads it again
@@ -302,6 +310,8 @@ def cmd_demo(
     progress:bool=True)->dict:
     "The whole method end to end (IOI circuit, ablation table, dashboards, copy features) as report.html"
     from mamba_sae.demo import run_demo
+    from mamba_sae.files import check_output_dir
+    check_output_dir(out)   # before the work
     r = run_demo(out, model, saes, input_saes, corpus, n=n, seed=seed, target=target, steps=steps,
                  tokens=tokens, device=device, progress=progress)
     c = r['circuit']

@@ -6,12 +6,12 @@ Docs: https://mamba-sae.github.io/mamba-sae/files.html.md"""
 
 # %% ../nbs/00c_files.ipynb #c8d63dc4
 from __future__ import annotations
-import os, shutil, tempfile
+import json, os, shutil, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['atomic_write', 'atomic_dir']
+__all__ = ['MANIFEST', 'atomic_write', 'check_replaceable', 'is_ours', 'check_output_dir', 'record_files', 'atomic_dir']
 
 # %% ../nbs/00c_files.ipynb #28219518
 def _umask()->int:
@@ -27,16 +27,61 @@ def atomic_write(path, write_fn): # called as write_fn(temporary path) to write 
         Path(tmp).unlink(missing_ok=True); raise
 
 # %% ../nbs/00c_files.ipynb #19244b0b
+MANIFEST = '.mamba-sae-files'   # the files this project wrote into a directory, one JSON list
+
+def _ours(path:Path)->set:
+    m = path / MANIFEST
+    try: return set(json.loads(m.read_text())) if m.is_file() else set()
+    except (ValueError, OSError): return set()
+
+def _foreign(path:Path, names=())->list:
+    "Entries of the directory `path` that neither its manifest nor `names` account for"
+    if not path.is_dir(): return []
+    return sorted(set(os.listdir(path)) - _ours(path) - set(names) - {MANIFEST})
+
+def check_replaceable(path, names=()): # names: files the caller is about to write there itself
+    "Raise unless `path` is absent, or a directory that holds only files this project wrote there"
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path} is a file, not a directory: choose a directory to write to")
+    bad = _foreign(path, names)
+    if bad: raise FileExistsError(f"{path} holds files this project did not write ({', '.join(bad[:5])}"
+                                  f"{', …' if len(bad) > 5 else ''}): refusing to replace it; "
+                                  "choose a new directory or move them out")
+
+def is_ours(path)->bool:
+    "`path` is a directory holding only files this project wrote there (safe to delete or replace)"
+    return Path(path).is_dir() and not _foreign(Path(path))
+
+def check_output_dir(path)->Path:
+    "Refuse, before any work, an output directory that is a file or cannot be created or written"
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path} is a file, not a directory: choose a directory for the output")
+    base = path
+    while not base.exists(): base = base.parent
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write to {base}: choose a writable place for {path}")
+    return path
+
+def record_files(path, names):
+    "Add `names` (files written into the directory `path` after `atomic_dir` made it) to its manifest"
+    path = Path(path)
+    atomic_write(path / MANIFEST, lambda t: Path(t).write_text(json.dumps(sorted(_ours(path) | set(names)))))
+
 @contextmanager
-def atomic_dir(path, replace:bool=False): # replace an existing `path` (else: FileExistsError)
+def atomic_dir(path, replace:bool=False): # replace an existing `path` that holds only this project's files
     "Context manager: a temporary directory beside `path`, renamed to `path` when the block succeeds"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not replace:
         raise FileExistsError(f"{path} exists: choose a new directory")
+    if replace: check_replaceable(path)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
+        (tmp / MANIFEST).write_text(json.dumps(sorted(os.listdir(tmp))))
+        check_replaceable(path)   # again: files may have appeared while the block ran
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.old'))
             os.replace(path, old / 'dir'); os.replace(tmp, path); shutil.rmtree(old)

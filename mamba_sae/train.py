@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .files import atomic_write, atomic_dir
+from .files import atomic_write, atomic_dir, is_ours
 from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
 from .model import process_group
@@ -200,7 +200,7 @@ def save_checkpoint(out:Path,          # the run's output directory
         meta = dict(step=step, pos=list(pos), cfg=asdict(cfg), log=log, sites=list(saes))
         (tmp / 'trainer_state.json').write_text(json.dumps(meta))
     for old in ck.glob('step_*'):
-        if old != final: shutil.rmtree(old, ignore_errors=True)
+        if old != final and is_ours(old): shutil.rmtree(old, ignore_errors=True)   # never a folder with others' files
     return final
 
 # %% ../nbs/05_train.ipynb #fa36697e
