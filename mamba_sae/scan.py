@@ -7,7 +7,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/scan.html.md"""
 # %% ../nbs/00a_scan.ipynb #4c945aea
 from __future__ import annotations
 import contextlib, ctypes, functools, hashlib, importlib.resources, os, platform
-import subprocess, tempfile, warnings
+import stat, subprocess, tempfile, warnings
 from pathlib import Path
 import torch
 
@@ -74,18 +74,43 @@ def kernel_cache_dir()->Path:
     "Where compiled kernels are kept: $MAMBA_SAE_CACHE or ~/.cache/mamba_sae, under kernels/"
     return Path(os.environ.get('MAMBA_SAE_CACHE', Path.home() / '.cache' / 'mamba_sae')) / 'kernels'
 
+def _private(p:Path, sticky_ok:bool=False)->bool:
+    "`p` is owned by this user and nobody else can write to it (or, `sticky_ok`, a sticky folder like /tmp)"
+    try: st = p.stat()
+    except OSError: return False
+    if sticky_ok and st.st_mode & stat.S_ISVTX: return True
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+def _kernel_dir()->Path:
+    "The kernel cache when this user owns it and nobody else can write to it (nor swap it), else a private new folder"
+    d = kernel_cache_dir()
+    try: d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError: pass
+    if _private(d) and _private(d.parent, sticky_ok=True): return d
+    warnings.warn(f"mamba_sae: the kernel cache {d} is not private to this user (its owner or permissions let "
+                  "others write there): the scan kernel is built in a private temporary folder instead")
+    return Path(tempfile.mkdtemp(prefix='mamba_sae-kernels-'))   # mode 0700
+
 # %% ../nbs/00a_scan.ipynb #1da4b378
 def _kernel_key(src:bytes, cxx:str)->str:
     "Name of a kernel binary: a hash of the source bytes, the compile flags, the compiler and the CPU"
     parts = [src, *(s.encode() for s in (*_KERNEL_FLAGS, cxx, _cpu_signature()))]
     return hashlib.sha1(b'\0'.join(parts)).hexdigest()[:16]
 
-def _build_kernel()->Path:
-    "Compile the scan kernel (if not cached) and return the path of the shared library"
+def _sha256(p:Path)->str: return hashlib.sha256(p.read_bytes()).hexdigest()
+
+def _verified(so:Path)->bool:
+    "`so` and its recorded digest are this user's own, and the library is what was built"
+    rec = so.with_suffix('.sha256')
+    return (so.is_file() and rec.is_file() and _private(so) and _private(rec)
+            and rec.read_text().strip() == _sha256(so))
+
+def _build_kernel(force:bool=False)->Path: # force: build even if a verified library is cached
+    "Compile the scan kernel (unless a verified build is cached) and return the path of the shared library"
     cxx, src = os.environ.get('CXX', 'g++'), _kernel_source()
-    d = kernel_cache_dir(); d.mkdir(parents=True, exist_ok=True)
+    d = _kernel_dir()
     so = d / f'mamba_scan_{_kernel_key(src, cxx)}.so'
-    if so.exists(): return so
+    if not force and _verified(so): return so
     with tempfile.TemporaryDirectory(dir=d) as tmp:
         cpp, obj, lib = Path(tmp) / 'scan.cpp', Path(tmp) / 'scan.o', Path(tmp) / 'scan.so'
         cpp.write_bytes(src)  # the bytes that were hashed (the package may also live in a zip)
@@ -97,7 +122,9 @@ def _build_kernel()->Path:
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode:
                 raise RuntimeError(f"{' '.join(cmd[:2])} failed: {r.stderr.strip()[-500:]}")
-        os.replace(lib, so)
+        rec = Path(tmp) / 'scan.sha256'; rec.write_text(_sha256(lib))
+        os.chmod(lib, 0o700); os.chmod(rec, 0o600)
+        os.replace(lib, so); os.replace(rec, so.with_suffix('.sha256'))
     return so
 
 # %% ../nbs/00a_scan.ipynb #93d01a28
@@ -109,7 +136,8 @@ def cpu_kernel():
         _kernel_error = 'disabled by MAMBA_SAE_NO_KERNEL'
         return None
     try:
-        lib = ctypes.CDLL(str(_build_kernel()))
+        try: lib = ctypes.CDLL(str(_build_kernel()))
+        except OSError: lib = ctypes.CDLL(str(_build_kernel(force=True)))   # a cached library that fails to load: once more
         P, I64, I = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
         lib.scan_fwd.argtypes, lib.scan_fwd.restype = [P] * 8 + [I64] * 5 + [I], None
         lib.scan_bwd.argtypes, lib.scan_bwd.restype = [P] * 14 + [I64] * 5 + [I], None
