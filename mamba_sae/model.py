@@ -350,19 +350,31 @@ _WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json',
 def _load_weights(path:Path)->dict:
     "State dict from one weights file (or shard index) without unpickling arbitrary objects"
     if path.name.endswith('.index.json'):
-        files = sorted(set(json.loads(path.read_text())['weight_map'].values()))
+        try: files = sorted(set(json.loads(path.read_text())['weight_map'].values()))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"{path} is not a shard index (a JSON object with a 'weight_map'): {e}") from None
+        root = path.parent.resolve()
+        for f in files:   # shards live in the checkpoint's own folder: no absolute paths, no '..', no links out
+            if not isinstance(f, str) or not (path.parent / f).resolve().is_relative_to(root):
+                raise ValueError(f"{path} names the shard {f!r}, outside its checkpoint folder: refusing to read it")
         return {k: v for f in files for k, v in _load_weights(path.parent / f).items()}
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        return load_file(str(path))
-    return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    try:
+        if path.suffix == '.safetensors':
+            from safetensors.torch import load_file
+            return load_file(str(path))
+        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    except FileNotFoundError: raise
+    except Exception as e:   # truncated or corrupt: name the file
+        raise ValueError(f"{path} cannot be read as a weights file ({type(e).__name__}: {str(e)[:200]})") from None
 
 def load_checkpoint(path:str|Path)->tuple[MambaConfig, dict]:
     "Config and state dict (HookedMamba names) from a local checkpoint directory in either format"
     path = Path(path)
     if not (path / 'config.json').exists():
         raise FileNotFoundError(f"{path} has no config.json: not a Mamba checkpoint directory")
-    cfg = MambaConfig.from_dict(json.loads((path / 'config.json').read_text()))
+    try: cfg_dict = json.loads((path / 'config.json').read_text())
+    except ValueError as e: raise ValueError(f"{path / 'config.json'} is not valid JSON: {e}") from None
+    cfg = MambaConfig.from_dict(cfg_dict)
     wf = next((path / f for f in _WEIGHT_FILES if (path / f).exists()), None)
     if wf is None: raise FileNotFoundError(f"{path} has none of {', '.join(_WEIGHT_FILES)}")
     return cfg, to_hooked_state_dict(_load_weights(wf))
