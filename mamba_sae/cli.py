@@ -6,13 +6,14 @@ Docs: https://mamba-sae.github.io/mamba-sae/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #aadc6efd
 from __future__ import annotations
-import argparse, inspect, json, sys
+import argparse, inspect, json, os, sys
 from pathlib import Path
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['DEVICE_HELP', 'SHARED', 'COMMANDS', 'BAD_INPUT', 'add_params', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes',
-           'cmd_circuit', 'parse_feature_list', 'cmd_features', 'cmd_demo', 'parser', 'cli', 'main']
+__all__ = ['DEVICE_HELP', 'SHARED', 'POSITIVE', 'NON_NEGATIVE', 'LAYER_LISTS', 'COMMANDS', 'BAD_INPUT', 'add_params', 'cmd_info',
+           'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'parse_feature_list', 'cmd_features', 'cmd_demo',
+           'parser', 'cli', 'main']
 
 # %% ../nbs/10_cli.ipynb #b64179d2
 DEVICE_HELP = "where the model and SAEs run: auto (CUDA when available), cpu, cuda or cuda:N"
@@ -28,6 +29,25 @@ def _arg_type(anno)->type:
     base = [t.strip() for t in str(anno).split('|') if t.strip() != 'None']
     return dict(int=int, float=float).get(base[0] if base else 'str', str)
 
+POSITIVE = {'n', 'steps', 'seq_len', 'tokens', 'batch_size', 'k', 'top', 'model_batch', 'buffer_seqs', 'expansion'}
+NON_NEGATIVE = {'eval_tokens', 'check', 'greedy', 'rerank_exact', 'checkpoint_every', 'log_every'}
+LAYER_LISTS = {'layers', 'exclude_layers'}
+
+def _checked(name:str, t:type):
+    "The argparse type for option `name`: `t`, and positive / non-negative / a layer list where the name says so"
+    def layer_list(s:str)->str:
+        if s.strip() and not all(p.strip().isdigit() for p in s.split(',')):
+            raise argparse.ArgumentTypeError(f"must be comma-separated layer numbers such as 1,2,3, got {s!r}")
+        return s
+    def bounded(s:str):
+        try: v = t(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"must be {'an integer' if t is int else 'a number'}, got {s!r}")
+        if name in POSITIVE and v <= 0: raise argparse.ArgumentTypeError(f"must be a positive integer, got {s!r}")
+        if name in NON_NEGATIVE and v < 0: raise argparse.ArgumentTypeError(f"must be 0 or more, got {s!r}")
+        return v
+    if name in LAYER_LISTS: return layer_list
+    return bounded if t in (int, float) else t
+
 # %% ../nbs/10_cli.ipynb #1bd8f702
 def add_params(p:argparse.ArgumentParser, fn, # a function or a dataclass: one option per parameter or field
                skip=(), # names to leave out
@@ -39,12 +59,12 @@ def add_params(p:argparse.ArgumentParser, fn, # a function or a dataclass: one o
         flag, default = '--' + name.replace('_', '-'), d['default']
         help = SHARED.get(name) or d['docment'] or ''
         if default is inspect.Parameter.empty:
-            p.add_argument(flag, dest=name, required=True, type=_arg_type(d['anno']), help=help)
+            p.add_argument(flag, dest=name, required=True, type=_checked(name, _arg_type(d['anno'])), help=help)
         elif str(d['anno']) == 'bool':
             p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=default,
                            help=help)
         else:
-            p.add_argument(flag, dest=name, type=_arg_type(d['anno']), default=default, help=help)
+            p.add_argument(flag, dest=name, type=_checked(name, _arg_type(d['anno'])), default=default, help=help)
     return p
 
 # %% ../nbs/10_cli.ipynb #072103a2
@@ -331,12 +351,17 @@ def _configs(command:str)->list:
     from mamba_sae.train import TrainConfig
     return [TrainConfig]
 
+class _Parser(argparse.ArgumentParser):
+    "argparse, with a bad argument reported in one line (and exit status 2), not the usage block"
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
 def parser(
     commands=COMMANDS, # the commands whose options to build (the rest are only listed)
 )->argparse.ArgumentParser:
     "The `mamba-sae` argument parser"
-    p = argparse.ArgumentParser(prog='mamba-sae',
-                                description="Sparse-feature circuits in Mamba language models")
+    p = _Parser(prog='mamba-sae', description="Sparse-feature circuits in Mamba language models",
+                epilog="--debug (anywhere) or MAMBA_SAE_DEBUG=1 shows the traceback of an error")
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     for name, fn in COMMANDS.items():
         doc = fn.__doc__.strip()
@@ -358,9 +383,18 @@ def cli(argv:list[str]|None=None):
 BAD_INPUT = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
              PermissionError)
 
+def _debug(argv)->bool: return '--debug' in argv or os.environ.get('MAMBA_SAE_DEBUG', '') not in ('', '0')
+
 def main(argv:list[str]|None=None):
-    "Entry point of `mamba-sae` and `python -m mamba_sae`: bad input is one line on stderr and exit status 2"
+    "Entry point of `mamba-sae` and `python -m mamba_sae`: an error is one line on stderr, exit 2 for bad input, 1 for a failure"
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = _debug(argv); argv = [a for a in argv if a != '--debug']
     try: cli(argv)
-    except BAD_INPUT as e:
-        print(f"mamba-sae: error: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt: sys.exit(130)
+    except Exception as e:
+        if debug: raise   # --debug or MAMBA_SAE_DEBUG=1: the full traceback
+        what = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        bad = isinstance(e, BAD_INPUT)
+        print(f"mamba-sae: error: {what if bad else f'{type(e).__name__}: {what}'}"
+              + ('' if bad else ' (run with --debug for the traceback)'), file=sys.stderr)
+        sys.exit(2 if bad else 1)
