@@ -294,7 +294,11 @@ def logit_diff(logits:torch.Tensor, # [N, L, V] logits (read at the last positio
                ds:PatchingDataset)->torch.Tensor:
     "logit(clean answer) − logit(corrupt answer) at the last position, per prompt [N]"
     last = logits[:, -1] if logits.dim() == 3 else logits
-    r = torch.arange(len(last), device=last.device)
+    r, V = torch.arange(len(last), device=last.device), last.shape[-1]
+    for k in ('clean_answer', 'corrupt_answer'):
+        a = getattr(ds, k)
+        if len(a) and (a.min() < 0 or a.max() >= V):
+            raise ValueError(f"{k} holds token ids outside the vocabulary [0, {V}): {int(a.min())}..{int(a.max())}")
     return last[r, ds.clean_answer.to(last.device)] - last[r, ds.corrupt_answer.to(last.device)]
 
 # %% ../nbs/02_data.ipynb #c02575fa
@@ -399,10 +403,16 @@ def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
         else: files = [p]
         if not files: raise ValueError(f"{source} holds no .txt or .jsonl files")
         for f in files:
-            if f.suffix == '.jsonl':
-                for line in f.open():
-                    if line.strip(): yield json.loads(line)[text_field]
-            else: yield f.read_text()
+            try:
+                if f.suffix == '.jsonl':
+                    for n, line in enumerate(f.open(encoding='utf-8'), 1):
+                        if not line.strip(): continue
+                        try: yield json.loads(line)[text_field]
+                        except (ValueError, KeyError, TypeError) as e:
+                            raise ValueError(f"{f}, line {n}: not a JSON object with a {text_field!r} field ({e})") from None
+                else: yield f.read_text(encoding='utf-8')
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{f} is not UTF-8 text ({e.reason} at byte {e.start}): is it a binary file?") from None
         return
     try: from datasets import load_dataset
     except ImportError:
@@ -421,8 +431,10 @@ def text_corpus(
     "Stream documents into fixed-length token chunks, documents separated by EOS"
     eos = tokenizer.eos_token_id
     if eos is None: raise ValueError("the tokenizer has no eos_token_id to separate documents")
-    buf, batch, made = [], [], 0
+    if not (isinstance(seq_len, int) and seq_len >= 1): raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    buf, batch, made, seen = [], [], 0, 0
     for doc in _documents(source, text_field, split):
+        seen += 1
         buf += tokenizer(doc, add_special_tokens=False)['input_ids'] + [eos]
         while len(buf) >= seq_len:
             chunk, buf = torch.tensor(buf[:seq_len]), buf[seq_len:]
@@ -435,3 +447,6 @@ def text_corpus(
                 if batch: yield torch.stack(batch)
                 return
     if batch: yield torch.stack(batch)
+    if not made:   # nothing at all: say what was short
+        raise ValueError(f"the corpus {source!r} gave no chunk of {seq_len} tokens: {seen} documents, "
+                         f"{len(buf)} tokens in all")

@@ -214,7 +214,16 @@ def run_demo(out_dir, model_name:str='tiny',
     "Run the method end to end and write report.html, circuit.json, figures/ and dashboards/ to `out_dir`"
     import matplotlib; matplotlib.use('Agg')
     from tqdm.auto import tqdm
-    out, t0, times, sec = Path(out_dir), time.time(), {}, []
+    from mamba_sae.search import check_target
+    from mamba_sae.files import check_output_dir, atomic_write
+    check_target(target)   # bad settings and outputs stop the run before any work
+    for k, v in dict(n=n, steps=steps, tokens=tokens).items():
+        if not (isinstance(v, int) and v >= 1): raise ValueError(f"{k} must be a positive integer, got {v!r}")
+    out, t0, times, sec = check_output_dir(out_dir), time.time(), {}, []
+    marker = out / 'INCOMPLETE'   # removed when report.html is written: until then the folder mixes runs
+    atomic_write(marker, lambda p: Path(p).write_text(
+        f"a demo run started {time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: "
+        "files here may come from different runs\n"))
     bar = tqdm(total=6, desc='demo', disable=not progress)
     def done(name):
         times[name] = round(time.time() - t0 - sum(times.values()), 1)
@@ -245,5 +254,6 @@ def run_demo(out_dir, model_name:str='tiny',
     sec.append(('Timings', _table(timings, ['stage', 'seconds'])))
     write_report = lambda p: Path(p).write_text(_page(model_name, sec, time.time() - t0))
     atomic_write(out / 'report.html', write_report)
+    marker.unlink()   # the folder is one run's now
     return dict(task=task, circuit=res, ablation=rows, copy=rep, token_movement=tm,
                 seconds=time.time() - t0)

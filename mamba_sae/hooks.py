@@ -44,7 +44,12 @@ class HookPoint(nn.Module):
     def forward(self, x):
         for fn in self.fwd_hooks:
             r = fn(x, hook=self)
-            if r is not None: x = r
+            if r is not None:
+                if isinstance(x, torch.Tensor) and (not isinstance(r, torch.Tensor) or r.shape != x.shape):
+                    got = tuple(r.shape) if isinstance(r, torch.Tensor) else type(r).__name__
+                    raise ValueError(f"the hook {getattr(fn, '__name__', fn)!s} at {self.name} returned {got}; "
+                                     f"a hook returns None or a tensor of the activation's shape {tuple(x.shape)}")
+                x = r
         if self.bwd_hooks and isinstance(x, torch.Tensor) and x.requires_grad:
             # a node of our own, so the gradient is the one through this hook point
             x = x.view_as(x)

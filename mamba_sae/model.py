@@ -269,10 +269,16 @@ def forward(
                              f"got {shape} {dtype}")
     else:
         if isinstance(input_ids, str): input_ids = self.to_tokens(input_ids)
+        if not torch.is_tensor(input_ids):   # a list or a numpy array of ids
+            try: input_ids = torch.as_tensor(input_ids)
+            except (TypeError, ValueError, RuntimeError) as e:
+                raise ValueError(f"input_ids must be token ids [batch, pos] (a tensor, list or array), got "
+                                 f"{type(input_ids).__name__}: {e}") from None
         if input_ids.dim() == 1: input_ids = input_ids[None]
         if input_ids.dim() != 2 or input_ids.dtype not in (torch.long, torch.int32, torch.int64):
             raise ValueError("input_ids must be integer token ids of shape [batch, pos], "
                              f"got {tuple(input_ids.shape)} {input_ids.dtype}")
+        if input_ids.shape[1] == 0: raise ValueError("input_ids hold no positions ([batch, 0]): give at least one token")
         if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= self.cfg.d_vocab):
             raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab}), "
                              f"got [{int(input_ids.min())}, {int(input_ids.max())}]")

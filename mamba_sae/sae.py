@@ -149,6 +149,10 @@ def _check_in(sae, x):
         site = ' for ' + sae.hook_name if sae.hook_name else ''
         raise ValueError(f"x has last dimension {x.shape[-1]}, "
                          f"but this SAE{site} has d_in={sae.d_in}")
+    if x.is_floating_point() and not torch.isfinite(x).all():   # top-k of NaN picks arbitrary latents
+        n = int((~torch.isfinite(x)).any(-1).sum())
+        raise ValueError(f"{n} input rows{' for ' + sae.hook_name if sae.hook_name else ''} hold NaN or inf: "
+                         "their top-k latents would be arbitrary; check the model and its inputs")
 
 def _encode(sae, x, dead=None, k_aux=0):
     "Sparse encode of x [..., d_in]: (acts, idx, aux_acts, aux_idx), each [..., k] / [..., k_aux]"

@@ -19,9 +19,9 @@ from .attribution import (Attribution, attribute, answer_logit_diffs, task_value
 
 # %% auto #0
 __all__ = ['METRICS', 'ABLATION_VARIANTS', 'CLAIMS', 'Ranking', 'rank_features', 'rerank_by_exact', 'Patcher', 'evaluate_set',
-           'Circuit', 'prune_circuit', 'greedy_circuit', 'find_circuit', 'faithfulness_curve', 'plot_faithfulness',
-           'plot_circuit_features', 'faithfulness', 'verdict', 'AblationTable', 'ablation_study', 'CircuitRun',
-           'run_method']
+           'Circuit', 'check_target', 'prune_circuit', 'greedy_circuit', 'find_circuit', 'faithfulness_curve',
+           'plot_faithfulness', 'plot_circuit_features', 'faithfulness', 'verdict', 'AblationTable', 'ablation_study',
+           'CircuitRun', 'run_method']
 
 # %% ../nbs/07_search.ipynb #8537b4c1
 @dataclass
@@ -314,7 +314,7 @@ def to_json(self:Circuit)->dict:
                 curve=[[n, v] for n, v in self.curve])
 
 # %% ../nbs/07_search.ipynb #30e6f225
-def _check_target(target):
+def check_target(target):
     if not (isinstance(target, (int, float)) and 0 < target <= 1):
         raise ValueError(f"target must lie in (0, 1] (a normalized logit difference or a faithfulness: "
                          f"1 = clean behaviour), got {target!r}")
@@ -377,7 +377,7 @@ def find_circuit(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                  progress:bool=False)->Circuit:
     "Smallest prefix of `ranking` reaching `target` by bisection, pruned to a 1-minimal set"
     from tqdm.auto import tqdm
-    _check_target(target)
+    check_target(target)
     if metric not in METRICS: raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if not len(ranking): raise ValueError("the ranking has no candidates (all filtered out?): "
                                           "lower min_frequency or exclude fewer layers")
@@ -583,7 +583,7 @@ def ablation_study(model, saes:dict, # {'output': {site: TopKSAE}, 'input': {sit
                    min_gap:float=0.1, # a row whose candidates add less nld than this over its empty set decides nothing
                   )->AblationTable:
     "Smallest-set sizes for the method's comparisons (site kind, ranking, edges, layer 0) and the claims they test"
-    _check_target(target)
+    check_target(target)
     kinds = [k for k in ('output', 'input') if k in saes]
     if not kinds:
         raise ValueError(f"saes must map 'output' and/or 'input' to {{site: TopKSAE}} dicts, got keys {list(saes)}")
@@ -664,7 +664,7 @@ def run_method(model, saes:dict, ds:PatchingDataset,
                rerank_exact:int=0,                # order the top candidates by their exact effect first (0: no)
                errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
     "The method on `ds`: attribute, check, rank, search and prune the circuit, measure its faithfulness and the curve"
-    _check_target(target)
+    check_target(target)
     v = task_values(model, saes, ds, batch_size)   # the clean and corrupt runs, once; zero-range pairs dropped with a warning
     ds = v.ds
     attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, values=v, progress=progress)
