@@ -33,6 +33,12 @@ POSITIVE = {'n', 'steps', 'seq_len', 'tokens', 'batch_size', 'k', 'top', 'model_
 NON_NEGATIVE = {'eval_tokens', 'check', 'greedy', 'rerank_exact', 'checkpoint_every', 'log_every'}
 LAYER_LISTS = {'layers', 'exclude_layers'}
 
+def _flag_or_auto(s:str):
+    "The value of an option such as --resume [auto]: True, False or 'auto'"
+    v = {'auto': 'auto', 'yes': True, 'true': True, 'no': False, 'false': False}.get(s.lower())
+    if v is None: raise argparse.ArgumentTypeError(f"must be auto, yes or no, got {s!r}")
+    return v
+
 def _checked(name:str, t:type):
     "The argparse type for option `name`: `t`, and positive / non-negative / a layer list where the name says so"
     def layer_list(s:str)->str:
@@ -60,6 +66,8 @@ def add_params(p:argparse.ArgumentParser, fn, # a function or a dataclass: one o
         help = SHARED.get(name) or d['docment'] or ''
         if default is inspect.Parameter.empty:
             p.add_argument(flag, dest=name, required=True, type=_checked(name, _arg_type(d['anno'])), help=help)
+        elif str(d['anno']).replace(' ', '') == 'bool|str':   # --flag, --flag auto (or yes/no)
+            p.add_argument(flag, dest=name, nargs='?', const=True, default=default, type=_flag_or_auto, help=help)
         elif str(d['anno']) == 'bool':
             p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=default,
                            help=help)
@@ -162,7 +170,7 @@ def cmd_train_saes(
     corpus:str|None=None, # 'tiny' (the embedded generator), a Hugging Face dataset id, or .txt/.jsonl paths
     seq_len:int=128, # tokens per sequence
     eval_tokens:int=16_384, # held-out tokens for the evals (0: no evals)
-    resume:bool=False, # continue from the newest checkpoint in --out
+    resume:bool|str=False, # continue from the newest checkpoint in --out: --resume, or --resume auto (only if there is one)
     progress:bool=True,
     **config)->dict: # fields of `TrainConfig`
     "Train top-k SAEs on a model's sites, with evals"

@@ -140,6 +140,7 @@ def batches(self:ActivationBuffer, start:tuple=(0, 0, 0))->Iterator[tuple]:
         while (toks := self._refill_tokens(it)) is not None:
             acts = self._activations(toks, r)
             n = len(next(iter(acts.values())))
+            self.most_per_refill = max(getattr(self, 'most_per_refill', 0), n)
             g = torch.Generator().manual_seed(hash((self.seed, epoch, r, self.rank)) % 2**62)
             perm = torch.randperm(n, generator=g)
             for j in range(start[2] if (epoch, r) == tuple(start[:2]) else 0, n // self.bs):
@@ -311,9 +312,13 @@ def _init_from_first_batch(sae, x, cfg:TrainConfig, dp)->float:
     return scale
 
 # %% ../nbs/05_train.ipynb #47036126
-def _ran_out(step:int, cfg:TrainConfig):
+def _ran_out(step:int, cfg:TrainConfig, buf=None): # buf: the `ActivationBuffer`, to say what was short
     "Raise if the corpus gave no batch at all; otherwise warn that the run stops early"
     if step == 0:
+        most = getattr(buf, 'most_per_refill', 0)
+        if most: raise ValueError(f"no refill of the activation buffer held a whole batch: at most {most} activations "
+                                  f"per refill of {buf.buffer_seqs} sequences, and a batch takes {buf.bs}: "
+                                  "raise buffer_seqs, or lower batch_size")
         raise ValueError("the corpus is empty: it gave no activations "
                          "(no sequences, or only special tokens)")
     import warnings
@@ -342,7 +347,7 @@ def train_saes(model,
                corpus,                     # [N, L] tokens or an iterable of chunks
                cfg:TrainConfig|None=None,  # hyperparameters (default: `TrainConfig()`)
                out=None,                   # folder for the SAEs, metrics, config and checkpoints
-               resume:bool=False,          # continue from the newest checkpoint under `out`
+               resume:bool|str=False,      # continue from the newest checkpoint under `out`; 'auto': if there is one
                progress:bool=True,         # show a progress bar
                _stop_at:int|None=None)->dict:
     "Train one top-k SAE per site on activations of `corpus`; return {site: TopKSAE}"
@@ -354,6 +359,8 @@ def train_saes(model,
     name = getattr(model, 'name_or_path', None)
     dev = model.device   # the SAEs train where the model's activations are
     state = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
+    if resume not in (True, False, 'auto'): raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
+    if resume == 'auto': resume = out is not None and latest_checkpoint(out, ck_dir) is not None
     if resume: state = _resume_state(out, ck_dir, sites, cfg, name, dev)
     saes, opts, since, scales, log, step, pos = state
     buf = _activation_buffer(model, sites, corpus, cfg, rank, world, split, dp)
@@ -361,7 +368,7 @@ def train_saes(model,
     pbar = tqdm(total=cfg.steps, initial=step, desc='train-saes', disable=not progress or rank != 0)
     while step < cfg.steps:
         nxt = next(batches, None)
-        if nxt is None: _ran_out(step, cfg); break
+        if nxt is None: _ran_out(step, cfg, buf); break
         pos, xs = nxt
         rec = dict(step=step + 1)
         for s in sites:

@@ -82,6 +82,7 @@ CLI_CASES = [  # argv (OUT is replaced by a scratch folder), exit status, text t
     (['train-tiny', '--out', 'OUT/mine'], 2, 'notes.txt'),
     (['train-saes', '--out', 'OUT/a_file', '--tokens', '2048'], 2, 'is a file'),
     (['demo', '--out', 'OUT/d', '--target', '2'], 2, 'target must lie in (0, 1]'),
+    (['train-saes', '--out', 'OUT/s', '--resume', 'maybe'], 2, '--resume: must be auto, yes or no'),
 ]
 
 @pytest.mark.parametrize('argv,code,text', CLI_CASES, ids=[' '.join(c[0][:1] + c[0][3:]) for c in CLI_CASES])
