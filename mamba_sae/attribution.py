@@ -297,7 +297,6 @@ def _exact_feature_scores(model, ds, s:str, sae, vc:SiteValues, vk:SiteValues,
 def _n_differ(fc:Latents, fk:Latents)->torch.Tensor:
     "[d_sae] the prompts in which a latent's clean and corrupt values differ at some position, from the sparse forms"
     N, L, d_sae = fc.shape
-    k1, k2 = fc.values.shape[-1], fk.values.shape[-1]
     cell = torch.arange(N * L, device=fc.indices.device).view(N, L, 1)
     key = torch.cat([(cell * d_sae + fc.indices).flatten(), (cell * d_sae + fk.indices).flatten()])
     val = torch.cat([fc.values.flatten(), -fk.values.flatten()])

@@ -113,8 +113,6 @@ def cmd_train_tiny(
     seed:int=0):
     "Retrain the embedded default model (tokenizer + 4-layer Mamba) from scratch"
     from mamba_sae.tiny import train_tiny
-    from mamba_sae.files import check_replaceable
-    check_replaceable(out)   # before training: the model goes into a new folder, or replaces only this project's files
     train_tiny(out, steps=steps, seed=seed)
     metrics = json.loads((Path(out) / 'metrics.json').read_text())['heldout']
     for k, v in metrics.items():

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from .sae import Latents
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
-from .attribution import (Attribution, attribute, answer_logit_diffs, task_values, TaskValues, plot_attribution, site_values, usable_pairs,
+from .attribution import (Attribution, attribute, answer_logit_diffs, task_values, TaskValues, plot_attribution, site_values,
                                    check_attribution, plot_attribution_check, taking_part)
 
 # %% auto #0

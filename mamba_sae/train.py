@@ -91,6 +91,7 @@ class ActivationBuffer:
         self.buffer_seqs, self.model_batch = buffer_seqs, model_batch
         self.skip_special, self.seed = skip_special, seed
         self.rank, self.world = rank, world
+        self.most_per_refill = 0   # the most activations one refill gave: says why no batch came, if none did
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         if self.cache_dir is not None: self._check_cache_meta()
 
@@ -140,7 +141,7 @@ def batches(self:ActivationBuffer, start:tuple=(0, 0, 0))->Iterator[tuple]:
         while (toks := self._refill_tokens(it)) is not None:
             acts = self._activations(toks, r)
             n = len(next(iter(acts.values())))
-            self.most_per_refill = max(getattr(self, 'most_per_refill', 0), n)
+            self.most_per_refill = max(self.most_per_refill, n)
             g = torch.Generator().manual_seed(hash((self.seed, epoch, r, self.rank)) % 2**62)
             perm = torch.randperm(n, generator=g)
             for j in range(start[2] if (epoch, r) == tuple(start[:2]) else 0, n // self.bs):
@@ -315,7 +316,7 @@ def _init_from_first_batch(sae, x, cfg:TrainConfig, dp)->float:
 def _ran_out(step:int, cfg:TrainConfig, buf=None): # buf: the `ActivationBuffer`, to say what was short
     "Raise if the corpus gave no batch at all; otherwise warn that the run stops early"
     if step == 0:
-        most = getattr(buf, 'most_per_refill', 0)
+        most = buf.most_per_refill if buf is not None else 0
         if most: raise ValueError(f"no refill of the activation buffer held a whole batch: at most {most} activations "
                                   f"per refill of {buf.buffer_seqs} sequences, and a batch takes {buf.bs}: "
                                   "raise buffer_seqs, or lower batch_size")
