@@ -38,9 +38,10 @@ def _csr_pattern(idx, n):
 def _t_matmul(pattern, vals, dense, n):
     "Sᵀ @ dense for the sparse [B, n] matrix S with values vals [B, k] on `pattern`: [n, d]"
     crow, col, order = pattern
-    S_t = _csr_tensor(crow, col, vals.flatten()[order], size=(n, len(dense)),
-                      check_invariants=False)
-    return S_t @ dense
+    low = vals.dtype in (torch.bfloat16, torch.float16)   # the CPU's sparse kernel has no bf16: products in float32
+    S_t = _csr_tensor(crow, col, vals.flatten()[order].float() if low else vals.flatten()[order],
+                      size=(n, len(dense)), check_invariants=False)
+    return (S_t @ dense.float()).to(vals.dtype) if low else S_t @ dense
 
 # %% ../nbs/04_sae.ipynb #2ace4eda
 def sampled_rows_dot(idx, W, g,
@@ -154,12 +155,18 @@ def _check_in(sae, x):
         raise ValueError(f"{n} input rows{' for ' + sae.hook_name if sae.hook_name else ''} hold NaN or inf: "
                          "their top-k latents would be arbitrary; check the model and its inputs")
 
-def _encode(sae, x, dead=None, k_aux=0):
+def _compute_weights(sae, dtype=None)->tuple:
+    "(W_enc, b_enc, W_dec, b_dec) in `dtype` (differentiable casts of the stored weights), or as stored"
+    ps = sae.W_enc, sae.b_enc, sae.W_dec, sae.b_dec
+    return ps if dtype is None or dtype == sae.W_enc.dtype else tuple(p.to(dtype) for p in ps)
+
+def _encode(sae, x, dead=None, k_aux=0, weights=None):
     "Sparse encode of x [..., d_in]: (acts, idx, aux_acts, aux_idx), each [..., k] / [..., k_aux]"
     _check_in(sae, x)
     lead = x.shape[:-1]
-    centred = (x.to(sae.W_enc.dtype) - sae.b_dec).reshape(-1, sae.d_in)   # in the SAE's dtype (a bf16 model, fp32 SAEs)
-    out = TopKEncode.apply(centred, sae.W_enc, sae.b_enc, sae.k, dead, k_aux)
+    W_enc, b_enc, _, b_dec = weights or _compute_weights(sae)
+    centred = (x.to(W_enc.dtype) - b_dec).reshape(-1, sae.d_in)   # in the SAE's dtype (a bf16 model, fp32 SAEs)
+    out = TopKEncode.apply(centred, W_enc, b_enc, sae.k, dead, k_aux)
     return tuple(t.reshape(*lead, t.shape[-1]) for t in out)
 
 # %% ../nbs/04_sae.ipynb #b445e5f2
@@ -170,13 +177,16 @@ def encode(self:TopKSAE, x):
     return acts, idx
 
 # %% ../nbs/04_sae.ipynb #f88e8d48
+def _decode(acts, idx, W_dec, b_dec):
+    "Σ_j acts[..., j] · W_dec[idx[..., j]] + b_dec, [..., d_in]"
+    lead = acts.shape[:-1]
+    flat_acts, flat_idx = acts.reshape(-1, acts.shape[-1]), idx.reshape(-1, idx.shape[-1])
+    return (SparseDecode.apply(flat_acts, flat_idx, W_dec) + b_dec).reshape(*lead, W_dec.shape[1])
+
 @patch
 def decode(self:TopKSAE, acts, idx):
     "Reconstruction [..., d_in] from the sparse latents (values, indices [..., k])"
-    lead = acts.shape[:-1]
-    flat_acts, flat_idx = acts.reshape(-1, acts.shape[-1]), idx.reshape(-1, idx.shape[-1])
-    out = SparseDecode.apply(flat_acts, flat_idx, self.W_dec) + self.b_dec
-    return out.reshape(*lead, self.d_in)
+    return _decode(acts, idx, self.W_dec, self.b_dec)
 
 # %% ../nbs/04_sae.ipynb #02f60676
 @patch
@@ -240,16 +250,19 @@ def forward(
     dead:torch.Tensor|None=None, # [d_sae] bool: latents that count as dead for AuxK
     k_aux:int|None=None, # AuxK latents per token; default d_in // 2
     # the losses' denominator; default: x's own (data-parallel training passes the global batch's)
-    total_var:torch.Tensor|None=None):
+    total_var:torch.Tensor|None=None,
+    # encode and decode in this dtype (torch.bfloat16: mixed precision, the stored float32 weights get the gradients)
+    dtype:torch.dtype|None=None):
     "Encode, decode and score x [..., d_in]: an `SAEOutput` with recon, top_acts, top_indices, fvu, auxk_loss"
     k_aux = 0 if dead is None else min(self.d_in // 2 if k_aux is None else k_aux, int(dead.sum()))
-    acts, idx, aux_acts, aux_idx = _encode(self, x, dead if k_aux else None, k_aux)
-    recon = self.decode(acts, idx)
+    w = _compute_weights(self, dtype)
+    acts, idx, aux_acts, aux_idx = _encode(self, x, dead if k_aux else None, k_aux, weights=w)
+    recon = _decode(acts, idx, w[2], w[3])
     if total_var is None: total_var = (x - x.reshape(-1, self.d_in).mean(0)).pow(2).sum()
     fvu = (recon - x).pow(2).sum() / total_var
     if k_aux:
         e_hat = SparseDecode.apply(aux_acts.reshape(-1, k_aux), aux_idx.reshape(-1, k_aux),
-                                   self.W_dec).reshape(x.shape)
+                                   w[2]).reshape(x.shape)
         auxk = (e_hat - (x - recon).detach()).pow(2).sum() / total_var
     else: auxk = fvu.new_zeros(())
     return SAEOutput(recon, acts, idx, fvu, auxk)

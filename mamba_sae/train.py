@@ -45,7 +45,19 @@ class TrainConfig:
     log_every:int=10           # steps between metric records
     split_sites:bool=False     # under torchrun: each rank trains its own share of the sites instead of sharing data
     activation_cache:str|None=None # directory of cached activations (safetensors shards) to reuse across runs
+    autocast:str|None=None     # 'bfloat16' / 'float16': the model's forward under torch.autocast (an fp32 model, bf16 speed)
+    sae_dtype:str='float32'    # 'bfloat16': SAEs encode and decode in bf16, float32 master weights and Adam state
     seed:int=0
+
+    def __post_init__(self):
+        if self.autocast not in (None, 'bfloat16', 'float16'):
+            raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {self.autocast!r}")
+        if self.sae_dtype not in ('float32', 'bfloat16', 'float16'):
+            raise ValueError(f"sae_dtype must be 'float32', 'bfloat16' or 'float16', got {self.sae_dtype!r}")
+    @property
+    def compute_dtype(self)->torch.dtype|None:
+        "The SAEs' compute dtype, None for their own (float32)"
+        return None if self.sae_dtype == 'float32' else getattr(torch, self.sae_dtype)
 
     @property
     def steps(self): return max(1, self.tokens // self.batch_size)
@@ -66,7 +78,8 @@ class TrainConfig:
 def site_activations(model, tokens:torch.Tensor, # [N, L] token ids
                      sites:list[str],            # hook names whose activations are read
                      skip_special:bool=True,     # drop the positions of special tokens
-                     model_batch:int=32)->dict:
+                     model_batch:int=32,
+                     autocast:str|None=None)->dict: # 'bfloat16' / 'float16': the forward under torch.autocast
     "{site: [n_tok, d]} activations of `tokens` [N, L] at `sites`, positions of special tokens dropped"
     stop = max(layer_of(s) for s in sites) + 1   # every block-level hook is computed inside its block
     out = {s: [] for s in sites}
@@ -75,7 +88,8 @@ def site_activations(model, tokens:torch.Tensor, # [N, L] token ids
     for i in range(0, len(tokens), model_batch):
         t = tokens[i:i + model_batch]
         keep = ~torch.isin(t, special)
-        _, cache = model.run_with_cache(t, names_filter=sites, stop_at_layer=stop)
+        with torch.autocast(model.device.type, dtype=getattr(torch, autocast or 'bfloat16'), enabled=bool(autocast)):
+            _, cache = model.run_with_cache(t, names_filter=sites, stop_at_layer=stop)
         for s in sites: out[s].append(cache[s][keep].float())
     return {s: torch.cat(v) for s, v in out.items()}
 
@@ -86,11 +100,12 @@ class ActivationBuffer:
                  skip_special:bool=True, seed:int=0,
                  rank:int=0, world:int=1, # data-parallel shard: this process reads sequences rank, rank+world, ...
                  # keep each refill's activations here (safetensors shards) and reuse them in later runs
-                 cache_dir=None):
+                 cache_dir=None,
+                 autocast:str|None=None): # the model's forward under torch.autocast to this dtype
         self.model, self.sites, self.corpus, self.bs = model, list(sites), corpus, batch_size
         self.buffer_seqs, self.model_batch = buffer_seqs, model_batch
         self.skip_special, self.seed = skip_special, seed
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.autocast = rank, world, autocast
         self.most_per_refill = 0   # the most activations one refill gave: says why no batch came, if none did
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         if self.cache_dir is not None: self._check_cache_meta()
@@ -103,6 +118,7 @@ class ActivationBuffer:
         meta = dict(model=getattr(self.model, 'name_or_path', None), sites=self.sites,
                     skip_special=self.skip_special, buffer_seqs=self.buffer_seqs,
                     world=self.world, rank=self.rank)
+        if self.autocast: meta['autocast'] = self.autocast   # other activations (older caches have no such key)
         p = self.cache_dir / f'meta-rank{self.rank}.json'
         if p.exists():
             old = json.loads(p.read_text())
@@ -113,7 +129,7 @@ class ActivationBuffer:
 
     def _activations(self, toks, r):
         "Activations of refill r (tokens toks), from the cache when it has them"
-        args = (self.model, toks, self.sites, self.skip_special, self.model_batch)
+        args = (self.model, toks, self.sites, self.skip_special, self.model_batch, self.autocast)
         if self.cache_dir is None: return site_activations(*args)
         from safetensors.torch import load_file, save_file
         p = self.cache_dir / f'rank{self.rank}-refill{r:06d}.safetensors'
@@ -227,7 +243,7 @@ def _sae_step(sae, opt, x, since, cfg, step, dist=None):
         dist.all_reduce(st)
         total_var = st[-2] - st[:-2].pow(2).sum() / st[-1]
     dead = since >= cfg.dead_after
-    o = sae(x, dead=dead if dead.any() else None, k_aux=cfg.k_aux, total_var=total_var)
+    o = sae(x, dead=dead if dead.any() else None, k_aux=cfg.k_aux, total_var=total_var, dtype=cfg.compute_dtype)
     loss = o.fvu + cfg.auxk_coef * o.auxk_loss
     opt.zero_grad(set_to_none=True); loss.backward()
     fired = torch.zeros(sae.d_sae, dtype=torch.int32, device=x.device)
@@ -299,7 +315,8 @@ def _activation_buffer(model, sites:list, corpus, cfg:TrainConfig,
     if cache and split: cache = Path(cache) / f'sites-rank{rank}'   # each rank caches its own sites
     bs, seqs = cfg.batch_size // shards, cfg.buffer_seqs // shards   # per rank
     return ActivationBuffer(model, sites, corpus, bs, seqs, cfg.model_batch, cfg.skip_special,
-                            cfg.seed, rank=rank if dp else 0, world=shards, cache_dir=cache)
+                            cfg.seed, rank=rank if dp else 0, world=shards, cache_dir=cache,
+                            autocast=cfg.autocast)
 
 # %% ../nbs/05_train.ipynb #1a2b8b7a
 def _init_from_first_batch(sae, x, cfg:TrainConfig, dp)->float:
