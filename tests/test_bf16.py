@@ -26,8 +26,10 @@ def test_bf16_method_agrees_with_float32():
 
 def test_bf16_scores_rank_like_float32_in_every_dtype_mix():
     """Per-site IG scores (the method's default) with the model, the SAEs or both in bf16, against float32: Spearman over
-    every feature taking part. Measured on the embedded default: 0.92 (both bf16), 0.93 (model), 0.96 (SAEs); the
-    issue's target of 0.99 is not met, and this bound guards what is there (scores accumulate in float32)."""
+    every feature taking part. Measured on the embedded default: 0.92 (both bf16), 0.93 (model), 0.96 (SAEs). The
+    issue's target of 0.99 is below this ranking's own noise floor: 06 shows float32 SAEs whose weights are jittered
+    by 0.1% (less than bf16's rounding) give 0.98, bf16-rounded weights computed in float32 0.96. This bound guards
+    what is there (scores accumulate in float32)."""
     from mamba_sae.attribution import rank_correlation
     m32, tok = load_tiny(); m16, _ = load_tiny(dtype=torch.bfloat16)
     s32 = load_tiny_saes('output'); s16 = {s: sae.to(torch.bfloat16) for s, sae in load_tiny_saes('output').items()}
