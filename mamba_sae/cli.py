@@ -88,17 +88,18 @@ def cmd_info(model:str='tiny', device:str='auto', seed:int=0,
     torch.manual_seed(seed)
     if m.tokenizer is not None and prompt: ids = m.to_tokens(prompt)
     else: ids = torch.randint(0, cfg.vocab_size, (1, tokens))
-    with torch.no_grad(): logits, cache = m.run_with_cache(ids)
+    names = [n for n in m.hook_names() if n.endswith(('hook_out_proj', 'hook_resid_pre'))]   # not the d_state-wide ones
+    with torch.no_grad(): logits, cache = m.run_with_cache(ids, names_filter=names)
     n_params = sum(p.numel() for p in m.parameters())
     print(f"model: {model}  d_model={cfg.d_model} n_layer={cfg.n_layer} d_inner={cfg.d_inner} "
           f"d_state={cfg.d_state} dt_rank={cfg.dt_rank} d_conv={cfg.d_conv} d_vocab={cfg.d_vocab}  "
           f"params={n_params:,}")
     print(f"input: {tuple(ids.shape)} tokens -> logits {tuple(logits.shape)}; "
-          f"{len(cache)} hook points cached")
+          f"{len(m.hook_names())} hook points")
     for l in range(cfg.n_layer):
         ratio = (cache['out_proj', l].norm() / cache['resid_pre', l].norm()).item()
         print(f"  block {l:3d}: |hook_out_proj| / |hook_resid_pre| = {ratio:.3f}")
-    print("hook names per block and model:", ", ".join(sorted({n.split('.')[-1] for n in cache})))
+    print("hook names per block and model:", ", ".join(sorted({n.split('.')[-1] for n in m.hook_names()})))
     if m.tokenizer is not None:
         p, i = logits[0, -1].softmax(-1).topk(5)
         print(f"prompt: {m.tokenizer.decode(ids[0])!r}")
@@ -160,6 +161,15 @@ def _print_evals(ev:dict):
               f"loss recovered {100 * e['loss_recovered']:5.1f}%  "
               f"KL {e['kl']:.4f}  later-position CE delta {e['later_ce_delta']:+.4f}")
 
+# %% ../nbs/10_cli.ipynb #5034059f
+def _train_saes_bytes(m, sites:list, cfg)->tuple:
+    "(bytes of the SAEs train-saes writes, with a checkpoint's copy and Adam's state; bytes of an activation cache)"
+    import torch
+    with torch.no_grad(): _, cache = m.run_with_cache(torch.zeros(1, 2, dtype=torch.long), names_filter=sites)
+    widths = [cache[s].shape[-1] for s in sites]
+    one = sum(4 * (2 * w * cfg.expansion * w + cfg.expansion * w + w) for w in widths)   # float32 weights and biases
+    return one * (4 if cfg.checkpoint_every else 1), 4 * cfg.tokens * sum(widths)
+
 # %% ../nbs/10_cli.ipynb #185c3cc5
 def cmd_train_saes(
     out:str, model:str='tiny', device:str='auto',
@@ -186,6 +196,9 @@ def cmd_train_saes(
     m = load_model(model, device=resolve_device(device))
     train, held = _train_corpus(corpus, model, m.tokenizer, cfg.tokens, seq_len, eval_tokens, cfg.seed)
     site_names = parse_sites(m, sites, layers)
+    sae_bytes, cache_bytes = _train_saes_bytes(m, site_names, cfg)
+    check_output_dir(out, need=sae_bytes)   # the SAEs (and a checkpoint with Adam's state) must fit
+    if cfg.activation_cache: check_output_dir(cfg.activation_cache, need=cache_bytes)
     saes = train_saes(m, site_names, train, cfg, out=out, resume=resume, progress=progress)
     rank = dist.get_rank() if dist else 0
     if held is not None and (rank == 0 or cfg.split_sites):
@@ -250,17 +263,29 @@ def parse_feature_list(spec:str)->list:
         out.append(Feature(s, int(idx)))
     return out
 
+# %% ../nbs/10_cli.ipynb #468696c2
+def _read_json(path, key:str, what:str):
+    "The value of `key` in the JSON file `path`, or one error naming the file and what it should be"
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"{p} does not exist (expected {what})")
+    try: return json.loads(p.read_text(encoding='utf-8'))[key]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{p} is not {what} (a JSON object with a {key!r} field)") from None
+
 # %% ../nbs/10_cli.ipynb #100509a3
 def _chosen_features(saes:dict, circuit:str|None, features:str|None)->list|None:
     "The features a --circuit file or a --features list names (None: neither given); each must have an SAE"
     from mamba_sae.sites import Feature, as_node
     if circuit:
-        nodes = map(as_node, json.loads(Path(circuit).read_text())['features'])
+        nodes = map(as_node, _read_json(circuit, 'features', 'a circuit.json from mamba-sae circuit'))
         feats = [n for n in nodes if isinstance(n, Feature)]
     elif features: feats = parse_feature_list(features)
     else: return None
     bad = sorted({f.site for f in feats} - set(saes))
     if bad: raise ValueError(f"features at sites {bad} have no SAE here; SAE sites: {list(saes)}")
+    wide = [str(f) for f in feats if not 0 <= f.index < saes[f.site].d_sae]
+    if wide: raise ValueError(f"features {wide[:5]} are out of range: their SAEs have "
+                              f"{sorted({saes[f.site].d_sae for f in feats})} latents")
     return feats
 
 # %% ../nbs/10_cli.ipynb #e34d2111

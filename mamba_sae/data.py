@@ -414,6 +414,9 @@ def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
             except UnicodeDecodeError as e:
                 raise ValueError(f"{f} is not UTF-8 text ({e.reason} at byte {e.start}): is it a binary file?") from None
         return
+    s = str(source)
+    if p.suffix in ('.txt', '.jsonl', '.json') or s.startswith(('/', '.', '~')) or s.count('/') > 1:
+        raise FileNotFoundError(f"corpus {s}: no such file or directory (a hub dataset id looks like 'owner/name')")
     try: from datasets import load_dataset
     except ImportError:
         raise ValueError(f"{source!r} is not a local path, "

@@ -220,6 +220,8 @@ def run_demo(out_dir, model_name:str='tiny',
     for k, v in dict(n=n, steps=steps, tokens=tokens).items():
         if not (isinstance(v, int) and v >= 1): raise ValueError(f"{k} must be a positive integer, got {v!r}")
     out, t0, times, sec = check_output_dir(out_dir), time.time(), {}, []
+    model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,   # all read before
+                                                   tokens, resolve_device(device))               # anything is written
     marker = out / 'INCOMPLETE'   # removed when report.html is written: until then the folder mixes runs
     atomic_write(marker, lambda p: Path(p).write_text(
         f"a demo run started {time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: "
@@ -228,8 +230,6 @@ def run_demo(out_dir, model_name:str='tiny',
     def done(name):
         times[name] = round(time.time() - t0 - sum(times.values()), 1)
         bar.update(); bar.set_postfix_str(name)
-    model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,
-                                                   tokens, resolve_device(device))
     ds, fresh = ioi_dataset(tok, n, seed=seed), ioi_dataset(tok, n, seed=seed + 1)
     task, html_ = _task_section(model, tok, ds)
     sec.append(('The task', html_)); done('task')

@@ -53,15 +53,21 @@ def is_ours(path)->bool:
     "`path` is a directory holding only files this project wrote there (safe to delete or replace)"
     return Path(path).is_dir() and not _foreign(Path(path))
 
-def check_output_dir(path)->Path:
-    "Refuse, before any work, an output directory that is a file or cannot be created or written"
+def check_output_dir(path, need:int|None=None)->Path: # need: bytes the output will take, where known
+    "Refuse, before any work, an output directory that is a file, cannot be created or written, or lacks the space"
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} is a file, not a directory: choose a directory for the output")
     base = path
     while not base.exists(): base = base.parent
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write to {base}: choose a writable place for {path}")
+    if not base.is_dir(): raise FileExistsError(f"{base} is a file, so {path} cannot be made inside it")
+    try:   # a real write, not os.access: that says yes to root, and to file systems such as /proc
+        fd, probe = tempfile.mkstemp(dir=base, prefix='.mamba-sae-probe.'); os.close(fd); os.unlink(probe)
+    except OSError as e:
+        raise PermissionError(f"cannot write to {base} ({e.strerror}): choose a writable place for {path}") from None
+    if need is not None and shutil.disk_usage(base).free < need:
+        raise OSError(f"{base} has {shutil.disk_usage(base).free / 1e9:.2f} GB free, and {path} needs about "
+                      f"{need / 1e9:.2f} GB: free some space or choose another place")
     return path
 
 def record_files(path, names):

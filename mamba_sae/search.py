@@ -665,6 +665,9 @@ def run_method(model, saes:dict, ds:PatchingDataset,
                errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
     "The method on `ds`: attribute, check, rank, search and prune the circuit, measure its faithfulness and the curve"
     check_target(target)
+    n = model.cfg.n_layer
+    bad = [l for l in (exclude_layers or ()) if not (isinstance(l, int) and 0 <= l < n)]
+    if bad: raise ValueError(f"exclude_layers names {bad}, which are not layers of this model (0 to {n - 1})")
     v = task_values(model, saes, ds, batch_size)   # the clean and corrupt runs, once; zero-range pairs dropped with a warning
     ds = v.ds
     attr = attribute(model, saes, ds, method, steps, edges=edges, batch_size=batch_size, values=v, progress=progress)

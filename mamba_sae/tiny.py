@@ -15,7 +15,7 @@ from .scan import flush_denormal
 from .data import (IOI_TEMPLATES, ABBA_TEMPLATES, IOI_NAMES, IOI_PLACES, IOI_OBJECTS,
                             train_tokenizer, fill_template, word_token_ids, ioi_dataset,
                             copy_dataset, induction_dataset, accuracy, logit_diff, IOI_FORMATS)
-from .files import atomic_write, record_files, check_replaceable
+from .files import atomic_write, record_files, check_replaceable, check_output_dir
 
 # %% auto #0
 __all__ = ['TOPICS', 'VERBS', 'ADJS', 'NUMBERS', 'DENSE_INDUCTION', 'TINY_CONFIG', 'TINY_DIR', 'ioi_story', 'topic_text',
@@ -163,7 +163,8 @@ def train_tiny(out_dir=None, steps:int=4000, batch_size:int=32, seq_len:int=128,
     from tqdm.auto import tqdm
     if steps < 1:
         raise ValueError(f"steps must be a positive number of optimizer steps, got {steps}")
-    if out_dir is not None: check_replaceable(out_dir)   # before the work: never a file, nor a folder of others' files
+    if out_dir is not None:   # before the work: never a file, nor a folder of others' files; somewhere writable
+        check_replaceable(out_dir); check_output_dir(out_dir)
     torch.manual_seed(seed)
     tok = train_tokenizer(generate_corpus(20000, seed=seed), vocab_size=vocab_size)
     cfg = MambaConfig(vocab_size=len(tok), **{**TINY_CONFIG, **cfg_overrides})

@@ -50,6 +50,16 @@ class TrainConfig:
     seed:int=0
 
     def __post_init__(self):
+        for f in ('expansion', 'k', 'tokens', 'batch_size', 'model_batch', 'buffer_seqs'):
+            if not isinstance(getattr(self, f), int) or getattr(self, f) < 1:
+                raise ValueError(f"{f} must be a positive integer, got {getattr(self, f)!r}")
+        for f in ('warmup_steps', 'checkpoint_every', 'log_every'):
+            if not isinstance(getattr(self, f), int) or getattr(self, f) < 0:
+                raise ValueError(f"{f} must be an integer >= 0, got {getattr(self, f)!r}")
+        for f in ('lr', 'grad_clip'):
+            v = getattr(self, f)
+            if v is not None and not v > 0: raise ValueError(f"{f} must be positive, got {v!r}")
+        if not self.auxk_coef >= 0: raise ValueError(f"auxk_coef must be >= 0, got {self.auxk_coef!r}")
         if self.autocast not in (None, 'bfloat16', 'float16'):
             raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {self.autocast!r}")
         if self.sae_dtype not in ('float32', 'bfloat16', 'float16'):

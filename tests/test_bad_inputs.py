@@ -37,6 +37,14 @@ def api_cases(model, tok, tmp:Path):
     (tmp / 'empty.txt').write_text('')
     (tmp / 'binary.txt').write_bytes(bytes(range(256)) * 4)
     (tmp / 'bad.jsonl').write_text('{"text": "fine"}\n{not json}\n')
+    from mamba_sae.train import TrainConfig
+    from mamba_sae.files import check_output_dir
+    from mamba_sae.search import run_method
+    from mamba_sae.model import HookedMamba
+    broken_weights, broken_config = tmp / 'w', tmp / 'c'
+    for d in (broken_weights, broken_config): model.save_pretrained(d)
+    (broken_weights / 'model.safetensors').write_bytes((broken_weights / 'model.safetensors').read_bytes()[:100])
+    (broken_config / 'config.json').write_text('{"d_model": ')
     return [
         ('no positions', lambda: model(torch.zeros(1, 0, dtype=torch.long)), ValueError, 'no positions'),
         ('ids of text', lambda: model([['a', 'b']]), ValueError, 'token ids'),
@@ -49,6 +57,16 @@ def api_cases(model, tok, tmp:Path):
         ('bad jsonl line', lambda: list(text_corpus(str(tmp / 'bad.jsonl'), tok, 4)), ValueError, 'bad.jsonl, line 2'),
         ('seq_len 0', lambda: list(text_corpus(str(tmp / 'bad.jsonl'), tok, 0)), ValueError, 'seq_len must be a positive'),
         ('a directory over a file', lambda: atomic_dir(tmp / 'empty.txt', replace=True).__enter__(), FileExistsError, 'is a file'),
+        ('a missing local corpus', lambda: list(text_corpus(str(tmp / 'nowhere.txt'), tok, 16)), FileNotFoundError,
+         'nowhere.txt: no such file'),
+        ('batch_size 0', lambda: TrainConfig(batch_size=0), ValueError, 'batch_size must be a positive integer'),
+        ('negative learning rate', lambda: TrainConfig(lr=-1.), ValueError, 'lr must be positive'),
+        ('an output inside a file', lambda: check_output_dir(tmp / 'empty.txt' / 'out'), FileExistsError, 'empty.txt is a file, so'),
+        ('an output without the space', lambda: check_output_dir(tmp / 'out', need=10**18), OSError, 'GB free'),
+        ('excluding a layer the model lacks', lambda: run_method(model, {s: sae for s in ['blocks.1.hook_out_proj']}, ds,
+         exclude_layers=(7,), progress=False), ValueError, 'not layers of this model (0 to 3)'),
+        ('corrupt model.safetensors', lambda: HookedMamba.from_pretrained(broken_weights), ValueError, 'model.safetensors'),
+        ('corrupt config.json', lambda: HookedMamba.from_pretrained(broken_config), ValueError, 'config.json'),
     ]
 
 def test_api_cases(tiny, tmp_path):
@@ -83,15 +101,48 @@ CLI_CASES = [  # argv (OUT is replaced by a scratch folder), exit status, text t
     (['train-saes', '--out', 'OUT/a_file', '--tokens', '2048'], 2, 'is a file'),
     (['demo', '--out', 'OUT/d', '--target', '2'], 2, 'target must lie in (0, 1]'),
     (['train-saes', '--out', 'OUT/s', '--resume', 'maybe'], 2, '--resume: must be auto, yes or no'),
+    (['train-saes', '--out', 'OUT/s', '--corpus', 'OUT/nowhere.txt'], 2, 'nowhere.txt: no such file or directory'),
+    (['train-saes', '--out', 'OUT/a_file/s'], 2, 'a_file is a file, so'),
+    (['train-saes', '--out', '/proc/mamba-sae-out'], 2, 'cannot write to /proc'),   # even root cannot write there
+    (['train-tiny', '--out', '/proc/mamba-sae-out'], 2, 'cannot write to /proc'),
+    (['train-saes', '--out', 'OUT/s', '--lr', '-1'], 2, 'lr must be positive'),
+    (['train-saes', '--out', 'OUT/s', '--sae-dtype', 'bf16'], 2, "sae_dtype must be 'float32', 'bfloat16' or 'float16'"),
+    (['train-saes', '--out', 'OUT/s', '--activation-cache', 'OUT/a_file'], 2, 'a_file is a file'),
+    (['train-saes', '--out', 'OUT/s', '--sites', 'blocks.1.hook_bogus'], 2, "unknown hook name 'blocks.1.hook_bogus'"),
+    (['train-saes', '--out', 'OUT/s', '--device', 'bogus'], 2, "unknown device 'bogus'"),
+    (['circuit', '--out', 'OUT/c', '--exclude-layers', '9'], 2, 'exclude_layers names [9]'),
+    (['circuit', '--out', 'OUT/c', '--task', 'bogus'], 2, "task must be one of"),
+    (['features', '--out', 'OUT/f', '--circuit', 'OUT/a_file'], 2, 'a_file is not a circuit.json'),
+    (['features', '--out', 'OUT/f', '--circuit', 'OUT/nowhere.json'], 2, 'nowhere.json does not exist'),
+    (['features', '--out', 'OUT/f', '--features', 'blocks.1.hook_out_proj:99999'], 2, 'out of range'),
+    (['demo', '--out', 'OUT/d', '--corpus', 'OUT/nowhere.txt'], 2, 'nowhere.txt: no such file or directory'),
+    (['demo', '--out', 'OUT/d', '--input-saes', 'OUT/nowhere'], 2, 'nowhere is not a directory of SAEs'),
+    (['info', '--model', 'state-spaces/mamba-130m'], 1, "could not download 'state-spaces/mamba-130m'"),   # offline
 ]
 
 @pytest.mark.parametrize('argv,code,text', CLI_CASES, ids=[' '.join(c[0][:1] + c[0][3:]) for c in CLI_CASES])
 def test_cli_cases(tmp_path, argv, code, text):
     (tmp_path / 'a_file').write_text('keep me')
     (tmp_path / 'mine').mkdir(); (tmp_path / 'mine' / 'notes.txt').write_text('my notes')
-    got, err = run_cli(*[a.replace('OUT', str(tmp_path)) for a in argv])
+    got, err = run_cli(*[a.replace('OUT', str(tmp_path)) for a in argv], env={'HF_HUB_OFFLINE': '1'})
     assert got == code, err
     assert len(err.splitlines()) == 1 and 'Traceback' not in err, err
     assert text in err, err
     assert (tmp_path / 'a_file').read_text() == 'keep me' and (tmp_path / 'mine' / 'notes.txt').read_text() == 'my notes'
-    assert not (tmp_path / 'd').exists() and not (tmp_path / 's').exists()   # refused before any output was written
+    assert not any((tmp_path / n).exists() for n in 'scdf')   # refused before any output was written
+
+@pytest.mark.parametrize('corpus', ['big.txt', 'big.jsonl', 'folder', 'big.txt,big.jsonl'])
+def test_local_corpora_train(tmp_path, corpus):
+    "train-saes reads a local .txt, a .jsonl, a folder of them, or several paths (the issue: it never could)"
+    import random
+    rng, words = random.Random(0), 'the cat sat on a mat and then Mary gave John a book while the dog ran home'.split()
+    text = lambda n: ' '.join(rng.choice(words) for _ in range(n))
+    (tmp_path / 'big.txt').write_text(text(20000))
+    (tmp_path / 'big.jsonl').write_text(''.join(json.dumps({'text': text(200)}) + '\n' for _ in range(100)))
+    (tmp_path / 'folder').mkdir(); (tmp_path / 'folder' / 'a.txt').write_text(text(20000))
+    paths = ','.join(str(tmp_path / p) for p in corpus.split(','))
+    got, err = run_cli('train-saes', '--out', str(tmp_path / 'out'), '--corpus', paths, '--layers', '1', '--tokens', '2048',
+                       '--batch-size', '512', '--seq-len', '64', '--eval-tokens', '512', '--no-progress')
+    assert got == 0, err
+    assert (tmp_path / 'out' / 'blocks.1.hook_out_proj' / 'sae_weights.safetensors').exists()
+    assert json.loads((tmp_path / 'out' / 'evals.json').read_text())['blocks.1.hook_out_proj']['fvu'] < 1
