@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 import math, warnings
 from .sae import Latents, sampled_rows_dot
+from .hooks import check_positive
 from .data import PatchingDataset, logit_diff, zero_range
 from .sites import site, layer_of, hook_of, site_label, check_saes, stream_parts, Edge
 
@@ -124,6 +125,7 @@ class TaskValues:
 
 def task_values(model, saes:dict, ds:PatchingDataset, batch_size:int=256)->TaskValues:
     "Usable pairs of `ds` (zero-range pairs dropped with a warning), their logit differences and both runs' site values"
+    check_positive(batch_size=batch_size)
     if saes: check_saes(model, saes)   # none: the runs' residual-stream parts only (edges)
     usable, ldc, ldk = usable_pairs(model, ds, batch_size)
     return TaskValues(usable, ldc, ldk, site_values(model, saes, usable.clean, batch_size),
@@ -321,8 +323,8 @@ def attribute(model, saes:dict, # {site: TopKSAE}
     from tqdm.auto import tqdm
     if method not in ('ig', 'attrib', 'exact'):
         raise ValueError(f"method must be 'ig', 'attrib' or 'exact', got {method!r}")
-    if method == 'ig' and (not isinstance(steps, int) or steps < 1):
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if method == 'ig': check_positive(steps=steps)
+    check_positive(batch_size=batch_size)
     if joint and method == 'exact': raise ValueError("joint=True is for the estimates ('ig', 'attrib'), not 'exact'")
     check_saes(model, saes)
     if joint: _check_joint_sites(list(saes))
@@ -434,7 +436,7 @@ def check_attribution(model, saes:dict, ds:PatchingDataset, attr:Attribution,
     sites = attr.sites if sites is None else list(sites)
     bad = [s for s in sites if s not in attr.scores]
     if bad: raise ValueError(f"sites {bad} are not in this attribution; its sites: {attr.sites}")
-    if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
+    check_positive(m=m)
     if order is None: keys, est = _candidates(attr, sites, min_frequency)
     else: keys = [tuple(x) for x in order]; est = torch.tensor([attr.scores[s][j].item() for s, j in keys])
     if len(keys) < 2: raise ValueError(f"only {len(keys)} features take part at {sites}: nothing to check")

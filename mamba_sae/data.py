@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 import torch
+from .hooks import check_positive
 
 # %% auto #0
 __all__ = ['EOS', 'IOI_FORMATS', 'IOI_TEMPLATES', 'ABBA_TEMPLATES', 'IOI_NAMES', 'IOI_PLACES', 'IOI_OBJECTS', 'TASKS',
@@ -170,6 +171,7 @@ def ioi_dataset(
     swap:bool=False,             # also add every pair with clean and corrupt exchanged (2n prompts)
     names=IOI_NAMES, places=IOI_PLACES, objects=IOI_OBJECTS)->PatchingDataset:
     "IOI prompt pairs, cycling through `formats`; answers are read at the last position"
+    check_positive(n=n)
     formats = list(formats or IOI_FORMATS)
     two = [f for f in formats if f in ('ABBA', 'BABA')]
     if two and len(two) != len(formats):
@@ -244,6 +246,7 @@ def copy_dataset(tokenizer, n:int=200, seed:int=0,
                  repeats:int=2,  # full repeats before the partial one
                  vocab:list[int]|None=None)->PatchingDataset:
     "Copy task: seq × repeats + seq[:-1] → seq[-1]; corrupt: the last token of every repeat replaced"
+    check_positive(n=n)
     pool = _pool(tokenizer, vocab, seq_len + 1, 'copy_dataset')
     rng, clean, corrupt, ca, ka = random.Random(seed), [], [], [], []
     for _ in range(n):
@@ -263,6 +266,7 @@ def induction_dataset(tokenizer, n:int=200, seed:int=0,
                       seq_len:int=20, # prompt length
                       vocab:list[int]|None=None)->PatchingDataset:
     "Induction: ... A B ... A → B; corrupt: the B after the first A replaced by B'"
+    check_positive(n=n)
     if seq_len < 4: raise ValueError(f"induction_dataset needs seq_len >= 4, got {seq_len}")
     pool = _pool(tokenizer, vocab, seq_len + 1, 'induction_dataset')
     rng, clean, corrupt, ca, ka, pa = random.Random(seed), [], [], [], [], []
@@ -434,7 +438,7 @@ def text_corpus(
     "Stream documents into fixed-length token chunks, documents separated by EOS"
     eos = tokenizer.eos_token_id
     if eos is None: raise ValueError("the tokenizer has no eos_token_id to separate documents")
-    if not (isinstance(seq_len, int) and seq_len >= 1): raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    check_positive(seq_len=seq_len)
     buf, batch, made, seen = [], [], 0, 0
     for doc in _documents(source, text_field, split):
         seen += 1

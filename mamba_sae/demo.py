@@ -10,6 +10,7 @@ import base64, html, json, time
 from pathlib import Path
 import torch
 from .files import atomic_write
+from .hooks import check_positive
 from .sites import layer_of, Feature
 from .model import resolve_device
 from .data import ioi_dataset, accuracy, logit_diff, position_labels
@@ -217,8 +218,7 @@ def run_demo(out_dir, model_name:str='tiny',
     from mamba_sae.search import check_target
     from mamba_sae.files import check_output_dir, atomic_write
     check_target(target)   # bad settings and outputs stop the run before any work
-    for k, v in dict(n=n, steps=steps, tokens=tokens).items():
-        if not (isinstance(v, int) and v >= 1): raise ValueError(f"{k} must be a positive integer, got {v!r}")
+    check_positive(n=n, steps=steps, tokens=tokens)
     out, t0, times, sec = check_output_dir(out_dir), time.time(), {}, []
     model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,   # all read before
                                                    tokens, resolve_device(device))               # anything is written

@@ -15,7 +15,7 @@ from torch import nn
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'unknown_name_msg', 'HookedRootModule']
+__all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'unknown_name_msg', 'check_positive', 'HookedRootModule']
 
 # %% ../nbs/00_hooks.ipynb #fe43440c
 class HookPoint(nn.Module):
@@ -95,6 +95,12 @@ def unknown_name_msg(name, valid, where:str)->str:
     if close: hint = f"; closest: {', '.join(close)}"
     else: hint = f"; e.g. {', '.join(valid[:3])}" if valid else ""
     return f"unknown hook name {name!r} {where}{hint}"
+
+def check_positive(**values):
+    "Raise one ValueError naming the first of `values` (name=value) that is not a positive integer"
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
 
 # %% ../nbs/00_hooks.ipynb #78bc270f
 class HookedRootModule(nn.Module):

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from fastcore.basics import patch
 from .sae import Latents
+from .hooks import check_positive
 from .data import PatchingDataset, logit_diff, normalized_logit_diff
 from .sites import site, layer_of, site_label, check_saes, Feature, Edge, as_node
 from .attribution import (Attribution, attribute, answer_logit_diffs, task_values, TaskValues, plot_attribution, site_values,
@@ -74,7 +75,7 @@ def rerank_by_exact(model, saes:dict, ds:PatchingDataset, ranking:Ranking,
                  m:int=50,            # how many of the top candidates to measure exactly
                  batch_size:int=256, values:TaskValues|None=None)->Ranking: # values: `task_values` of `ds`, reused
     "`ranking` re-ordered with its top `m` features keyed by their exact effect (edges keep their estimate)"
-    if not (isinstance(m, int) and m >= 1): raise ValueError(f"m must be a positive integer, got {m!r}")
+    check_positive(m=m)
     head, rest = ranking.nodes[:m], ranking.nodes[m:]
     chosen = {}
     for node in head:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .files import atomic_write, atomic_dir, is_ours
+from .hooks import check_positive
 from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
 from .model import process_group
@@ -50,9 +51,7 @@ class TrainConfig:
     seed:int=0
 
     def __post_init__(self):
-        for f in ('expansion', 'k', 'tokens', 'batch_size', 'model_batch', 'buffer_seqs'):
-            if not isinstance(getattr(self, f), int) or getattr(self, f) < 1:
-                raise ValueError(f"{f} must be a positive integer, got {getattr(self, f)!r}")
+        check_positive(**{f: getattr(self, f) for f in ('expansion', 'k', 'tokens', 'batch_size', 'model_batch', 'buffer_seqs')})
         for f in ('warmup_steps', 'checkpoint_every', 'log_every'):
             if not isinstance(getattr(self, f), int) or getattr(self, f) < 0:
                 raise ValueError(f"{f} must be an integer >= 0, got {getattr(self, f)!r}")

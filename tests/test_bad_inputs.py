@@ -40,6 +40,8 @@ def api_cases(model, tok, tmp:Path):
     from mamba_sae.train import TrainConfig
     from mamba_sae.files import check_output_dir
     from mamba_sae.search import run_method
+    from mamba_sae.data import ioi_dataset, copy_dataset
+    from mamba_sae.attribution import attribute
     from mamba_sae.model import HookedMamba
     broken_weights, broken_config = tmp / 'w', tmp / 'c'
     for d in (broken_weights, broken_config): model.save_pretrained(d)
@@ -65,6 +67,10 @@ def api_cases(model, tok, tmp:Path):
         ('an output without the space', lambda: check_output_dir(tmp / 'out', need=10**18), OSError, 'GB free'),
         ('excluding a layer the model lacks', lambda: run_method(model, {s: sae for s in ['blocks.1.hook_out_proj']}, ds,
          exclude_layers=(7,), progress=False), ValueError, 'not layers of this model (0 to 3)'),
+        ('no prompt pairs', lambda: ioi_dataset(tok, 0), ValueError, 'n must be a positive integer, got 0'),
+        ('a fractional count', lambda: copy_dataset(tok, 2.5), ValueError, 'n must be a positive integer, got 2.5'),
+        ('batch_size 0 in attribution', lambda: attribute(model, {'blocks.1.hook_out_proj': sae}, ds, batch_size=0,
+         progress=False), ValueError, 'batch_size must be a positive integer'),
         ('corrupt model.safetensors', lambda: HookedMamba.from_pretrained(broken_weights), ValueError, 'model.safetensors'),
         ('corrupt config.json', lambda: HookedMamba.from_pretrained(broken_config), ValueError, 'config.json'),
     ]
@@ -146,3 +152,13 @@ def test_local_corpora_train(tmp_path, corpus):
     assert got == 0, err
     assert (tmp_path / 'out' / 'blocks.1.hook_out_proj' / 'sae_weights.safetensors').exists()
     assert json.loads((tmp_path / 'out' / 'evals.json').read_text())['blocks.1.hook_out_proj']['fvu'] < 1
+
+def test_an_interrupted_demo_marks_its_folder(tmp_path, monkeypatch):
+    "A demo that fails late (here: in the ablation table, after circuit.json and the figures) leaves INCOMPLETE beside an older report"
+    import mamba_sae.demo as demo
+    out = tmp_path / 'demo'; out.mkdir(); (out / 'report.html').write_text('an older run')
+    def boom(*a, **k): raise RuntimeError('simulated failure in the ablation table')
+    monkeypatch.setattr(demo, '_ablation_section', boom)
+    with pytest.raises(RuntimeError, match='simulated'): demo.run_demo(out, n=20, progress=False)
+    assert (out / 'circuit.json').exists() and (out / 'report.html').read_text() == 'an older run'
+    assert 'has not finished' in (out / 'INCOMPLETE').read_text()
