@@ -46,6 +46,7 @@ class TrainConfig:
     log_every:int=10           # steps between metric records
     split_sites:bool=False     # under torchrun: each rank trains its own share of the sites instead of sharing data
     activation_cache:str|None=None # directory of cached activations (safetensors shards) to reuse across runs
+    cache_sites:str|None=None  # with activation_cache: comma-separated sites it holds (more than trained: for later groups)
     autocast:str|None=None     # 'bfloat16' / 'float16': the model's forward under torch.autocast (an fp32 model, bf16 speed)
     sae_dtype:str='float32'    # 'bfloat16': SAEs encode and decode in bf16, float32 master weights and Adam state
     seed:int=0
@@ -110,12 +111,16 @@ class ActivationBuffer:
                  rank:int=0, world:int=1, # data-parallel shard: this process reads sequences rank, rank+world, ...
                  # keep each refill's activations here (safetensors shards) and reuse them in later runs
                  cache_dir=None,
-                 autocast:str|None=None): # the model's forward under torch.autocast to this dtype
+                 autocast:str|None=None, # the model's forward under torch.autocast to this dtype
+                 cache_sites=None): # with cache_dir: the sites it holds (default `sites`); a superset serves later groups
         self.model, self.sites, self.corpus, self.bs = model, list(sites), corpus, batch_size
         self.buffer_seqs, self.model_batch = buffer_seqs, model_batch
         self.skip_special, self.seed = skip_special, seed
         self.rank, self.world, self.autocast = rank, world, autocast
         self.most_per_refill = 0   # the most activations one refill gave: says why no batch came, if none did
+        self.cache_sites = list(cache_sites or sites)
+        if set(self.sites) - set(self.cache_sites):
+            raise ValueError(f"cache_sites {self.cache_sites} must include every trained site {self.sites}")
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         if self.cache_dir is not None: self._check_cache_meta()
 
@@ -124,13 +129,15 @@ class ActivationBuffer:
         return torch.stack(seqs) if seqs else None
 
     def _check_cache_meta(self):
-        meta = dict(model=getattr(self.model, 'name_or_path', None), sites=self.sites,
+        meta = dict(model=getattr(self.model, 'name_or_path', None), sites=self.cache_sites,
                     skip_special=self.skip_special, buffer_seqs=self.buffer_seqs,
                     world=self.world, rank=self.rank)
         if self.autocast: meta['autocast'] = self.autocast   # other activations (older caches have no such key)
         p = self.cache_dir / f'meta-rank{self.rank}.json'
         if p.exists():
             old = json.loads(p.read_text())
+            if set(self.sites) <= set(old.get('sites', ())) and {**old, 'sites': meta['sites']} == meta:
+                self.cache_sites = meta['sites'] = old['sites']   # a group of the sites the cache holds
             if old != meta:
                 raise ValueError(f"the activation cache in {self.cache_dir} was made with {old}, "
                                  f"not {meta}: use another directory or delete it")
@@ -138,8 +145,9 @@ class ActivationBuffer:
 
     def _activations(self, toks, r):
         "Activations of refill r (tokens toks), from the cache when it has them"
-        args = (self.model, toks, self.sites, self.skip_special, self.model_batch, self.autocast)
-        if self.cache_dir is None: return site_activations(*args)
+        if self.cache_dir is None:
+            return site_activations(self.model, toks, self.sites, self.skip_special, self.model_batch, self.autocast)
+        args = (self.model, toks, self.cache_sites, self.skip_special, self.model_batch, self.autocast)
         from safetensors.torch import load_file, save_file
         p = self.cache_dir / f'rank{self.rank}-refill{r:06d}.safetensors'
         if p.exists():
@@ -147,11 +155,11 @@ class ActivationBuffer:
             if not torch.equal(d.pop('tokens'), toks):
                 raise ValueError(f"{p} holds activations of other tokens: the corpus changed; "
                                  "use another cache directory or delete it")
-            return {k: v.to(self.model.device) for k, v in d.items()}
+            return {k: d[k].to(self.model.device) for k in self.sites}
         acts = site_activations(*args)
         shard = {**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}
         atomic_write(p, lambda t: save_file(shard, t))
-        return acts
+        return {k: acts[k] for k in self.sites}
 
 # %% ../nbs/05_train.ipynb #a175677c
 @patch
@@ -325,7 +333,7 @@ def _activation_buffer(model, sites:list, corpus, cfg:TrainConfig,
     bs, seqs = cfg.batch_size // shards, cfg.buffer_seqs // shards   # per rank
     return ActivationBuffer(model, sites, corpus, bs, seqs, cfg.model_batch, cfg.skip_special,
                             cfg.seed, rank=rank if dp else 0, world=shards, cache_dir=cache,
-                            autocast=cfg.autocast)
+                            autocast=cfg.autocast, cache_sites=cfg.cache_sites and cfg.cache_sites.split(','))
 
 # %% ../nbs/05_train.ipynb #1a2b8b7a
 def _init_from_first_batch(sae, x, cfg:TrainConfig, dp)->float:
