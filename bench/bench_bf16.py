@@ -4,7 +4,10 @@ the SAE encode, interleaved run by run in one process, with the score agreement 
 Default: the embedded tiny model with its shipped output-site SAEs, IOI with 60 prompt pairs. `--wide` uses
 mamba-370m's width instead (d_model 1024, 2 layers, SAEs of 32768 latents, k 512, random weights, 48 random prompts
 whose answers are the model's own top tokens).
-Usage: python bench/bench_bf16.py [--repeats 5] [--wide]
+`--train` times SAE training instead: the model forward that feeds it (fp32 against `autocast='bfloat16'`) and one
+optimizer step of one SAE (fp32 against `sae_dtype='bfloat16'`: bf16 compute, float32 master weights), at the
+chosen width.
+Usage: python bench/bench_bf16.py [--repeats 5] [--wide] [--train]
 """
 import argparse, time, warnings
 import torch
@@ -27,9 +30,36 @@ def inputs(wide:bool):
     m16 = copy.deepcopy(m32).to(torch.bfloat16); s16 = {s: copy.deepcopy(v).to(torch.bfloat16) for s, v in s32.items()}
     return m32, m16, s32, s16, ds, 'd_model 1024, 2 layers, SAEs 32768 x k 512, 48 random prompts x 20'
 
+def train(a):
+    "Interleaved timings of the training forward and of one SAE step, fp32 against the bf16 options"
+    from dataclasses import replace
+    from mamba_sae.train import TrainConfig, site_activations, _sae_step, _new_sae
+    m32, _, s32, _, ds, shape = inputs(a.wide)
+    site = list(s32)[-1]; tokens = ds.clean
+    x = site_activations(m32, tokens, [site], skip_special=False)[site]
+    cfg = TrainConfig(expansion=s32[site].d_sae // s32[site].d_in, k=s32[site].k, batch_size=len(x))
+    mixes = {'fp32': cfg, 'bf16': replace(cfg, autocast='bfloat16', sae_dtype='bfloat16')}
+    state = {k: _new_sae(site, x.shape[-1], c, None, x.device) for k, c in mixes.items()}
+    times = {k: {'model forward': [], 'SAE step': []} for k in mixes}
+    for r in range(a.repeats + 1):
+        for k, c in mixes.items():
+            t = time.perf_counter(); site_activations(m32, tokens, [site], skip_special=False, autocast=c.autocast)
+            t1 = time.perf_counter(); sae, opt, since = state[k]; _sae_step(sae, opt, x, since, c, r); t2 = time.perf_counter()
+            if r: times[k]['model forward'].append(t1 - t); times[k]['SAE step'].append(t2 - t1)
+    print(f"training, shape: {shape}; site {site}, {len(x)} tokens per step; threads {torch.get_num_threads()}; "
+          f"{a.repeats} interleaved repeats")
+    for what in ('model forward', 'SAE step'):
+        ratios = sorted(b / f for f, b in zip(times['fp32'][what], times['bf16'][what]))
+        print(f"  {what:13s} fp32 {min(times['fp32'][what]) * 1e3:8.0f} ms | bf16 {min(times['bf16'][what]) * 1e3:8.0f} ms | "
+              f"bf16/fp32 per run: median {ratios[len(ratios) // 2]:.2f} (range {ratios[0]:.2f}-{ratios[-1]:.2f})")
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(); ap.add_argument('--repeats', type=int, default=5); ap.add_argument('--wide', action='store_true')
+    ap.add_argument('--train', action='store_true')
     a = ap.parse_args(); warnings.filterwarnings('ignore')
+    if a.train:
+        with flush_denormal(): train(a)
+        raise SystemExit
     with flush_denormal():
         m32, m16, s32, s16, ds, shape = inputs(a.wide)
         runs = {'fp32': (m32, s32), 'bf16': (m16, s16)}

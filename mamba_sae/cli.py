@@ -11,9 +11,9 @@ from pathlib import Path
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['DEVICE_HELP', 'SHARED', 'POSITIVE', 'NON_NEGATIVE', 'LAYER_LISTS', 'COMMANDS', 'BAD_INPUT', 'add_params', 'cmd_info',
-           'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit', 'parse_feature_list', 'cmd_features', 'cmd_demo',
-           'parser', 'cli', 'main']
+__all__ = ['DEVICE_HELP', 'SHARED', 'POSITIVE', 'NON_NEGATIVE', 'LAYER_LISTS', 'CIRCUIT_FILES', 'FEATURE_FILES', 'COMMANDS',
+           'BAD_INPUT', 'add_params', 'cmd_info', 'cmd_train_tiny', 'cmd_train_saes', 'cmd_circuit',
+           'parse_feature_list', 'cmd_features', 'cmd_demo', 'parser', 'cli', 'main']
 
 # %% ../nbs/10_cli.ipynb #b64179d2
 DEVICE_HELP = "where the model and SAEs run: auto (CUDA when available), cpu, cuda or cuda:N"
@@ -213,6 +213,10 @@ def cmd_train_saes(
         if started: dist.destroy_process_group()   # gloo's threads otherwise abort the process at exit, now and then
     return saes
 
+# %% ../nbs/10_cli.ipynb #addef625
+CIRCUIT_FILES = ['circuit.json', 'attribution.png', 'attribution_check.png', 'circuit_features.png', 'faithfulness.png']
+FEATURE_FILES = ['dashboards', 'copy_report.json', 'copy_report.md', 'repeat_patterns.png']
+
 # %% ../nbs/10_cli.ipynb #88a530ea
 def cmd_circuit(
     out:str, model:str='tiny', device:str='auto', seed:int=0,
@@ -239,14 +243,15 @@ def cmd_circuit(
     from mamba_sae.load import load_model_and_saes
     from mamba_sae.data import task_dataset
     from mamba_sae.search import run_method
-    from mamba_sae.files import check_output_dir
-    check_output_dir(out)   # before the work
+    from mamba_sae.files import check_output_dir, record_files
+    check_output_dir(out, names=CIRCUIT_FILES)   # before the work: writable, none of the user's files in the way
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
     ds = task_dataset(task, tok, n, seed)
     run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, metric, prune, greedy,
                      check, rerank_exact, errors, batch_size, progress)
     from mamba_sae.data import position_labels
+    record_files(out, CIRCUIT_FILES)
     run.save(out, position_labels(ds, tok), model=model, task=task, seed=seed)
     print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
     return run
@@ -327,12 +332,12 @@ def cmd_features(
     from mamba_sae.load import load_model_and_saes, text_tokens
     from mamba_sae.features import top_activations
     from mamba_sae.dashboards import save_dashboards, page
-    from mamba_sae.files import check_output_dir
-    check_output_dir(out)   # before the work
+    from mamba_sae.files import check_output_dir, record_files
+    check_output_dir(out, names=FEATURE_FILES)   # before the work
     m, tok, found = load_model_and_saes(model, saes, device=resolve_device(device))
     feats = _chosen_features(found, circuit, features)
     text = text_tokens(model, tok, corpus, tokens)   # a tensor: one pass per site reads it again
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out); record_files(out, FEATURE_FILES)
     sites = list(dict.fromkeys(f.site for f in feats)) if feats is not None else list(found)
     links = []
     for s in sites:
@@ -362,7 +367,7 @@ def cmd_demo(
     "The whole method end to end (IOI circuit, ablation table, dashboards, copy features) as report.html"
     from mamba_sae.demo import run_demo
     from mamba_sae.files import check_output_dir
-    check_output_dir(out)   # before the work
+    check_output_dir(out)   # before loading anything (run_demo checks the names it writes)
     r = run_demo(out, model, saes, input_saes, corpus, n=n, seed=seed, target=target, steps=steps,
                  tokens=tokens, device=device, progress=progress)
     c = r['circuit']

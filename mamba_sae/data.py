@@ -409,12 +409,18 @@ def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
         for f in files:
             try:
                 if f.suffix == '.jsonl':
-                    for n, line in enumerate(f.open(encoding='utf-8'), 1):
+                    for n, line in enumerate(f.open(encoding='utf-8-sig'), 1):   # -sig: a leading BOM is not text
                         if not line.strip(): continue
-                        try: yield json.loads(line)[text_field]
+                        try: text = json.loads(line)[text_field]
                         except (ValueError, KeyError, TypeError) as e:
                             raise ValueError(f"{f}, line {n}: not a JSON object with a {text_field!r} field ({e})") from None
-                else: yield f.read_text(encoding='utf-8')
+                        if not isinstance(text, str):
+                            raise ValueError(f"{f}, line {n}: {text_field!r} holds {type(text).__name__}, not a string")
+                        try: text.encode('utf-8')
+                        except UnicodeEncodeError as e:   # a lone surrogate escape such as \ud800
+                            raise ValueError(f"{f}, line {n}: the text is not valid Unicode ({e.reason})") from None
+                        yield text
+                else: yield f.read_text(encoding='utf-8-sig')
             except UnicodeDecodeError as e:
                 raise ValueError(f"{f} is not UTF-8 text ({e.reason} at byte {e.start}): is it a binary file?") from None
         return

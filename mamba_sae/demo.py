@@ -21,7 +21,7 @@ from .dashboards import save_dashboards, feature_dashboard
 from .patching import token_movement
 
 # %% auto #0
-__all__ = ['DEFINITIONS', 'COPY_NOTE', 'run_demo']
+__all__ = ['DEFINITIONS', 'COPY_NOTE', 'DEMO_FILES', 'run_demo']
 
 # %% ../nbs/09a_demo.ipynb #c143c03b
 def _data_uri(path:Path)->str:
@@ -203,6 +203,9 @@ def _demo_inputs(model_name, saes_dir, input_saes_dir, corpus, tokens, device):
     else: in_saes = load_tiny_saes('input', device=device) if model_name == 'tiny' else None
     return model, tok, saes, in_saes, text_tokens(model_name, tok, corpus, tokens)
 
+# %% ../nbs/09a_demo.ipynb #ea9ef75b
+DEMO_FILES = ['report.html', 'circuit.json', 'ablation.md', 'copy_report.json', 'figures', 'dashboards', 'INCOMPLETE']
+
 # %% ../nbs/09a_demo.ipynb #b9aa8a7f
 def run_demo(out_dir, model_name:str='tiny',
              saes_dir:str|None=None,      # SAE folders (output sites) for a model other than 'tiny'
@@ -216,12 +219,13 @@ def run_demo(out_dir, model_name:str='tiny',
     import matplotlib; matplotlib.use('Agg')
     from tqdm.auto import tqdm
     from mamba_sae.search import check_target
-    from mamba_sae.files import check_output_dir, atomic_write
+    from mamba_sae.files import check_output_dir, atomic_write, record_files
     check_target(target)   # bad settings and outputs stop the run before any work
     check_positive(n=n, steps=steps, tokens=tokens)
-    out, t0, times, sec = check_output_dir(out_dir), time.time(), {}, []
+    out, t0, times, sec = check_output_dir(out_dir, names=DEMO_FILES), time.time(), {}, []
     model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,   # all read before
                                                    tokens, resolve_device(device))               # anything is written
+    record_files(out, DEMO_FILES)   # ours from here on: a later run may replace them
     marker = out / 'INCOMPLETE'   # removed when report.html is written: until then the folder mixes runs
     atomic_write(marker, lambda p: Path(p).write_text(
         f"a demo run started {time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: "

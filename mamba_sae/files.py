@@ -53,11 +53,15 @@ def is_ours(path)->bool:
     "`path` is a directory holding only files this project wrote there (safe to delete or replace)"
     return Path(path).is_dir() and not _foreign(Path(path))
 
-def check_output_dir(path, need:int|None=None)->Path: # need: bytes the output will take, where known
-    "Refuse, before any work, an output directory that is a file, cannot be created or written, or lacks the space"
+def check_output_dir(path, need:int|None=None, # need: bytes the output will take, where known
+                     names=())->Path: # the entries the command will write there: none may be the user's
+    "Refuse, before any work, an output directory that is a file, cannot be written, lacks the space, or holds the user's files of our names"
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} is a file, not a directory: choose a directory for the output")
+    theirs = [n for n in names if (path / n).exists() and n not in _ours(path)] if path.is_dir() else []
+    if theirs: raise FileExistsError(f"{path} already holds {', '.join(theirs[:5])}, which this project did not write "
+                                     "there: refusing to overwrite; choose a new directory or move them out")
     base = path
     while not base.exists(): base = base.parent
     if not base.is_dir(): raise FileExistsError(f"{base} is a file, so {path} cannot be made inside it")
@@ -71,8 +75,8 @@ def check_output_dir(path, need:int|None=None)->Path: # need: bytes the output w
     return path
 
 def record_files(path, names):
-    "Add `names` (files written into the directory `path` after `atomic_dir` made it) to its manifest"
-    path = Path(path)
+    "Add `names` (entries this project writes into the directory `path`) to its manifest, making `path` if needed"
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
     atomic_write(path / MANIFEST, lambda t: Path(t).write_text(json.dumps(sorted(_ours(path) | set(names)))))
 
 @contextmanager

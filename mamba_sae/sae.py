@@ -336,6 +336,26 @@ def save(self:TopKSAE, out_dir)->Path:
     return out_dir
 
 # %% ../nbs/04_sae.ipynb #99cf6548
+# SAELens fields that change the computation, and the only values this SAE computes
+_SAE_SETTINGS = dict(apply_b_dec_to_input=(True,), normalize_activations=(None, 'none'),
+                     activation_fn=(None, 'topk'), rescale_acts_by_decoder_norm=(None, False),
+                     reshape_activations=(None, 'none'))
+
+def _check_cfg(cfg, cfg_path):
+    "One clear error for a cfg.json that is not an object, lacks a size, or asks for a computation this SAE does not do"
+    if not isinstance(cfg, dict): raise ValueError(f"{cfg_path} holds {type(cfg).__name__}, not a JSON object")
+    for f in ('d_in', 'd_sae'):
+        v = cfg.get(f)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{cfg_path}: {f} must be a positive integer, got {v!r}")
+    for f in ('hook_name', 'model_name'):
+        if cfg.get(f) is not None and not isinstance(cfg[f], str):
+            raise ValueError(f"{cfg_path}: {f} must be a string, got {cfg[f]!r}")
+    for f, ok in _SAE_SETTINGS.items():
+        if f in cfg and cfg[f] not in ok:
+            raise ValueError(f"{cfg_path}: {f}={cfg[f]!r} is not supported (this top-k SAE computes {f}={ok[-1]!r}); "
+                             "loading it would give other reconstructions")
+
 _SAE_SHAPES = dict(W_enc=('d_in', 'd_sae'), b_enc=('d_sae',), W_dec=('d_sae', 'd_in'),
                    b_dec=('d_in',))
 
@@ -352,8 +372,11 @@ def load(cls:TopKSAE, path, device=None)->TopKSAE:
     try: cfg = json.loads(cfg_path.read_text())
     except ValueError as e:
         raise ValueError(f"{cfg_path} is not valid JSON ({e}); the checkpoint is corrupt") from None
+    _check_cfg(cfg, cfg_path)
     arch = cfg.get('architecture')
     k = cfg.get('k', (cfg.get('activation_fn_kwargs') or {}).get('k'))
+    if isinstance(k, bool) or not isinstance(k, (int, type(None))):
+        raise ValueError(f"{cfg_path}: k must be a positive integer, got {k!r}")
     if arch != 'topk' or k is None:
         raise ValueError(f"{cfg_path}: architecture {arch!r} (k={k}); "
                          "only top-k SAEs ('topk' with k) are supported")
@@ -361,13 +384,15 @@ def load(cls:TopKSAE, path, device=None)->TopKSAE:
     except Exception as e:
         raise ValueError(f"could not read {w_path} ({type(e).__name__}: {e}); "
                          "the checkpoint is corrupt") from None
-    meta = cfg.get('metadata') or {}
-    sae = cls(cfg['d_in'], cfg['d_sae'], k, hook_name=cfg.get('hook_name', meta.get('hook_name')),
-              model_name=cfg.get('model_name', meta.get('model_name')), seed=None)
-    for n, dims in _SAE_SHAPES.items():
+    for n, dims in _SAE_SHAPES.items():   # before the SAE is made: a wrong cfg never allocates its sizes
         want = tuple(cfg[d] for d in dims)
         if n not in sd: raise ValueError(f"{w_path} has no tensor {n!r} (has {sorted(sd)})")
         if tuple(sd[n].shape) != want:
             raise ValueError(f"{w_path}: {n} has shape {tuple(sd[n].shape)}, cfg.json says {want}")
+    if not sd['W_dec'].is_floating_point():
+        raise ValueError(f"{w_path}: the weights are {sd['W_dec'].dtype}, not floating point")
+    meta = cfg.get('metadata') or {}
+    sae = cls(cfg['d_in'], cfg['d_sae'], k, hook_name=cfg.get('hook_name', meta.get('hook_name')),
+              model_name=cfg.get('model_name', meta.get('model_name')), seed=None)
     sae.load_state_dict({n: sd[n] for n in _SAE_SHAPES})
     return sae.to(device=device, dtype=sd['W_dec'].dtype)

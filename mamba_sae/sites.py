@@ -88,6 +88,9 @@ def check_saes(model, saes:dict):
         if width != sae.d_in:
             raise ValueError(f"the SAE for {s} has d_in={sae.d_in}, "
                              f"but {s} has {width} features in this model")
+        trained = getattr(sae, 'hook_name', None)
+        if trained and trained != s:   # same width, other site: it would run, and mean nothing
+            raise ValueError(f"the SAE given for {s} was trained on {trained}: pass it as {{{trained!r}: sae}}")
 
 # %% ../nbs/00b_sites.ipynb #f35e0cb6
 def parse_sites(

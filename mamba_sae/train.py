@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .files import atomic_write, atomic_dir, is_ours
+from .files import atomic_write, atomic_dir, is_ours, check_output_dir, record_files
 from .hooks import check_positive
 from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
@@ -135,13 +135,28 @@ class ActivationBuffer:
         if self.autocast: meta['autocast'] = self.autocast   # other activations (older caches have no such key)
         p = self.cache_dir / f'meta-rank{self.rank}.json'
         if p.exists():
-            old = json.loads(p.read_text())
+            try: old = json.loads(p.read_text())
+            except ValueError: raise ValueError(f"{p} is not JSON: not an activation cache of ours; "
+                                                "use another directory") from None
             if set(self.sites) <= set(old.get('sites', ())) and {**old, 'sites': meta['sites']} == meta:
                 self.cache_sites = meta['sites'] = old['sites']   # a group of the sites the cache holds
             if old != meta:
                 raise ValueError(f"the activation cache in {self.cache_dir} was made with {old}, "
                                  f"not {meta}: use another directory or delete it")
         else: atomic_write(p, lambda t: Path(t).write_text(json.dumps(meta)))
+
+    def _check_shard(self, p, d, toks):
+        "A cached shard holds [kept positions, width] activations of every site it should, of the model's widths"
+        wp = self.cache_dir / f'widths-rank{self.rank}.json'   # written with the first shard (older caches: none)
+        widths = json.loads(wp.read_text()) if wp.is_file() else {}
+        special = torch.tensor(special_token_ids(self.model.tokenizer) if self.skip_special else [], dtype=torch.long)
+        rows = int((~torch.isin(toks, special)).sum()) if 'tokens' in d and torch.equal(d['tokens'], toks) else None
+        for s in self.sites:
+            t = d.get(s)
+            w = widths.get(s, t.shape[1] if t is not None and t.dim() == 2 else None)
+            if t is None or t.dim() != 2 or t.shape[1] != w or (rows is not None and len(t) != rows):
+                raise ValueError(f"{p}: {s} holds {None if t is None else tuple(t.shape)}, not "
+                                 f"[{rows}, {w}] activations: the cache is corrupt; delete it")
 
     def _activations(self, toks, r):
         "Activations of refill r (tokens toks), from the cache when it has them"
@@ -151,7 +166,10 @@ class ActivationBuffer:
         from safetensors.torch import load_file, save_file
         p = self.cache_dir / f'rank{self.rank}-refill{r:06d}.safetensors'
         if p.exists():
-            d = load_file(p)
+            try: d = load_file(p)
+            except Exception as e:
+                raise ValueError(f"could not read {p} ({type(e).__name__}): the cache is corrupt; delete it") from None
+            self._check_shard(p, d, toks)
             if not torch.equal(d.pop('tokens'), toks):
                 raise ValueError(f"{p} holds activations of other tokens: the corpus changed; "
                                  "use another cache directory or delete it")
@@ -159,6 +177,8 @@ class ActivationBuffer:
         acts = site_activations(*args)
         shard = {**{k: v.contiguous() for k, v in acts.items()}, 'tokens': toks.contiguous()}
         atomic_write(p, lambda t: save_file(shard, t))
+        wp = self.cache_dir / f'widths-rank{self.rank}.json'
+        if not wp.exists(): atomic_write(wp, lambda t: Path(t).write_text(json.dumps({k: v.shape[1] for k, v in acts.items()})))
         return {k: acts[k] for k in self.sites}
 
 # %% ../nbs/05_train.ipynb #a175677c
@@ -241,7 +261,8 @@ def save_checkpoint(out:Path,          # the run's output directory
 # %% ../nbs/05_train.ipynb #fa36697e
 def latest_checkpoint(out, ck_dir:str='checkpoints')->Path|None:
     "The newest complete checkpoint directory under out/checkpoints, or None"
-    cks = sorted((Path(out) / ck_dir).glob('step_*'))
+    cks = sorted(p for p in (Path(out) / ck_dir).glob('step_*')   # ours: step_<digits>, complete
+                 if re.fullmatch(r'step_\d+', p.name) and (p / 'trainer_state.json').is_file())
     return cks[-1] if cks else None
 
 # %% ../nbs/05_train.ipynb #dd2ab35f
@@ -310,7 +331,17 @@ def _resume_state(out, ck_dir:str, sites:list, cfg:TrainConfig, model_name, dev)
     if ck is None:
         raise FileNotFoundError(f"resume=True but there is no checkpoint under {out}/{ck_dir}")
     from safetensors.torch import load_file
-    meta = json.loads((ck / 'trainer_state.json').read_text())
+    try:
+        meta = json.loads((ck / 'trainer_state.json').read_text())
+        meta['sites'], meta['cfg'], meta['pos'], meta['step'], meta['log']
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{ck / 'trainer_state.json'} is not a checkpoint's state (corrupt?): "
+                         "resume from another run or start a new directory") from None
+    free = {'checkpoint_every', 'log_every', 'activation_cache', 'cache_sites'}   # may change between runs
+    diff = [f"{k}={meta['cfg'][k]!r} (now {v!r})" for k, v in asdict(cfg).items()
+            if k not in free and k in meta['cfg'] and meta['cfg'][k] != v]
+    if diff: raise ValueError(f"checkpoint {ck} was trained with {', '.join(diff)}: resume with its settings "
+                              "or start a new directory")
     if meta['sites'] != sites:
         raise ValueError(f"checkpoint {ck} has sites {meta['sites']}, not {sites}")
     saes, opts = {}, {}
@@ -376,6 +407,20 @@ def _write_outputs(out, sites:list, saes:dict, log:list, config:dict, metrics:st
     atomic_write(out / metrics, lambda t: Path(t).write_text(json.dumps(log)))
     atomic_write(out / 'train_config.json', lambda t: Path(t).write_text(json.dumps(config, indent=1)))
 
+# %% ../nbs/05_train.ipynb #271439df
+def _claim_output(out, sites:list, world:int, split:bool, resume:bool, rank:int):
+    "Before training: `out` is writable, holds no file of the user's under a name the run writes, and no finished run"
+    ranks = range(world) if split else [None]
+    names = [*sites, 'train_config.json', 'evals.json',
+             *(f'checkpoints-rank{r}' if split else 'checkpoints' for r in ranks),
+             *(f'metrics-rank{r}.json' if split else 'metrics.json' for r in ranks),
+             *(f'evals-rank{r}.json' for r in ranks if split)]
+    check_output_dir(out, names=names)
+    if not resume and (Path(out) / 'train_config.json').exists():
+        raise FileExistsError(f"{out} holds a finished run (train_config.json): its SAEs are not overwritten; "
+                              "choose a new directory")
+    if rank == 0: record_files(out, names)   # ours from now on (one process writes the manifest)
+
 # %% ../nbs/05_train.ipynb #7a6e4d45
 def train_saes(model,
                sites,                      # hook names (see `layer_sites`)
@@ -388,7 +433,8 @@ def train_saes(model,
     "Train one top-k SAE per site on activations of `corpus`; return {site: TopKSAE}"
     from tqdm.auto import tqdm
     cfg = cfg or TrainConfig()
-    sites, rank, world, split, dp = _parallel_layout(check_sites(model, sites), cfg)
+    all_sites = check_sites(model, sites)
+    sites, rank, world, split, dp = _parallel_layout(all_sites, cfg)
     ck_dir = f'checkpoints-rank{rank}' if split else 'checkpoints'
     writer = split or rank == 0                          # the process that writes files
     name = getattr(model, 'name_or_path', None)
@@ -396,6 +442,7 @@ def train_saes(model,
     state = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
     if resume not in (True, False, 'auto'): raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     if resume == 'auto': resume = out is not None and latest_checkpoint(out, ck_dir) is not None
+    if out is not None: _claim_output(out, all_sites, world, split, resume, rank)
     if resume: state = _resume_state(out, ck_dir, sites, cfg, name, dev)
     saes, opts, since, scales, log, step, pos = state
     buf = _activation_buffer(model, sites, corpus, cfg, rank, world, split, dp)

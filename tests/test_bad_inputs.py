@@ -37,6 +37,8 @@ def api_cases(model, tok, tmp:Path):
     (tmp / 'empty.txt').write_text('')
     (tmp / 'binary.txt').write_bytes(bytes(range(256)) * 4)
     (tmp / 'bad.jsonl').write_text('{"text": "fine"}\n{not json}\n')
+    (tmp / 'list.jsonl').write_text('{"text": "fine"}\n{"text": ["a", "b"]}\n')
+    (tmp / 'surrogate.jsonl').write_text('{"text": "\\ud800 x"}\n')
     from mamba_sae.train import TrainConfig
     from mamba_sae.files import check_output_dir
     from mamba_sae.search import run_method
@@ -57,6 +59,10 @@ def api_cases(model, tok, tmp:Path):
         ('empty corpus', lambda: list(text_corpus(str(tmp / 'empty.txt'), tok, 16)), ValueError, 'gave no chunk of 16 tokens'),
         ('binary corpus', lambda: list(text_corpus(str(tmp / 'binary.txt'), tok, 16)), ValueError, 'binary.txt is not UTF-8'),
         ('bad jsonl line', lambda: list(text_corpus(str(tmp / 'bad.jsonl'), tok, 4)), ValueError, 'bad.jsonl, line 2'),
+        ('jsonl text that is a list', lambda: list(text_corpus(str(tmp / 'list.jsonl'), tok, 4)), ValueError,
+         "list.jsonl, line 2: 'text' holds list, not a string"),
+        ('jsonl text with a lone surrogate', lambda: list(text_corpus(str(tmp / 'surrogate.jsonl'), tok, 4)), ValueError,
+         'surrogate.jsonl, line 1: the text is not valid Unicode'),
         ('seq_len 0', lambda: list(text_corpus(str(tmp / 'bad.jsonl'), tok, 0)), ValueError, 'seq_len must be a positive'),
         ('a directory over a file', lambda: atomic_dir(tmp / 'empty.txt', replace=True).__enter__(), FileExistsError, 'is a file'),
         ('a missing local corpus', lambda: list(text_corpus(str(tmp / 'nowhere.txt'), tok, 16)), FileNotFoundError,
@@ -123,6 +129,10 @@ CLI_CASES = [  # argv (OUT is replaced by a scratch folder), exit status, text t
     (['features', '--out', 'OUT/f', '--features', 'blocks.1.hook_out_proj:99999'], 2, 'out of range'),
     (['demo', '--out', 'OUT/d', '--corpus', 'OUT/nowhere.txt'], 2, 'nowhere.txt: no such file or directory'),
     (['demo', '--out', 'OUT/d', '--input-saes', 'OUT/nowhere'], 2, 'nowhere is not a directory of SAEs'),
+    (['circuit', '--out', 'OUT/mine2'], 2, 'already holds circuit.json, which this project did not write'),
+    (['features', '--out', 'OUT/mine2'], 2, 'already holds copy_report.json'),
+    (['demo', '--out', 'OUT/mine2'], 2, 'already holds report.html'),
+    (['train-saes', '--out', 'OUT/mine2'], 2, 'already holds metrics.json'),
     (['info', '--model', 'state-spaces/mamba-130m'], 1, "could not download 'state-spaces/mamba-130m'"),   # offline
 ]
 
@@ -130,12 +140,16 @@ CLI_CASES = [  # argv (OUT is replaced by a scratch folder), exit status, text t
 def test_cli_cases(tmp_path, argv, code, text):
     (tmp_path / 'a_file').write_text('keep me')
     (tmp_path / 'mine').mkdir(); (tmp_path / 'mine' / 'notes.txt').write_text('my notes')
+    mine2 = tmp_path / 'mine2'; mine2.mkdir()   # the user's own files, under names the commands write
+    for n in ('circuit.json', 'copy_report.json', 'report.html', 'metrics.json'): (mine2 / n).write_text('the user\'s')
     got, err = run_cli(*[a.replace('OUT', str(tmp_path)) for a in argv], env={'HF_HUB_OFFLINE': '1'})
     assert got == code, err
     assert len(err.splitlines()) == 1 and 'Traceback' not in err, err
     assert text in err, err
     assert (tmp_path / 'a_file').read_text() == 'keep me' and (tmp_path / 'mine' / 'notes.txt').read_text() == 'my notes'
     assert not any((tmp_path / n).exists() for n in 'scdf')   # refused before any output was written
+    assert sorted(p.name for p in mine2.iterdir()) == ['circuit.json', 'copy_report.json', 'metrics.json', 'report.html']
+    assert all(p.read_text() == "the user's" for p in mine2.iterdir())
 
 @pytest.mark.parametrize('corpus', ['big.txt', 'big.jsonl', 'folder', 'big.txt,big.jsonl'])
 def test_local_corpora_train(tmp_path, corpus):
@@ -156,9 +170,30 @@ def test_local_corpora_train(tmp_path, corpus):
 def test_an_interrupted_demo_marks_its_folder(tmp_path, monkeypatch):
     "A demo that fails late (here: in the ablation table, after circuit.json and the figures) leaves INCOMPLETE beside an older report"
     import mamba_sae.demo as demo
-    out = tmp_path / 'demo'; out.mkdir(); (out / 'report.html').write_text('an older run')
+    from mamba_sae.files import record_files
+    out = tmp_path / 'demo'; record_files(out, ['report.html']); (out / 'report.html').write_text('an older run')
     def boom(*a, **k): raise RuntimeError('simulated failure in the ablation table')
     monkeypatch.setattr(demo, '_ablation_section', boom)
     with pytest.raises(RuntimeError, match='simulated'): demo.run_demo(out, n=20, progress=False)
     assert (out / 'circuit.json').exists() and (out / 'report.html').read_text() == 'an older run'
     assert 'has not finished' in (out / 'INCOMPLETE').read_text()
+
+def test_training_never_replaces_a_finished_run_and_resumes_only_its_own_settings(tiny, tmp_path):
+    "A finished run's SAEs are not overwritten; --resume refuses other settings, and skips folders that are not checkpoints"
+    from mamba_sae.train import TrainConfig, train_saes, latest_checkpoint
+    from mamba_sae.tiny import tiny_corpus
+    model, tok = tiny
+    corpus, site = tiny_corpus(tok, 16 * 64, seq_len=64, seed=1), ['blocks.1.hook_out_proj']
+    cfg = TrainConfig(tokens=4 * 256, batch_size=256, buffer_seqs=8, checkpoint_every=2)
+    out = tmp_path / 'run'; train_saes(model, site, corpus, cfg, out=out, progress=False)
+    before = (out / site[0] / 'sae_weights.safetensors').read_bytes()
+    with pytest.raises(FileExistsError, match='holds a finished run'): train_saes(model, site, corpus, cfg, out=out, progress=False)
+    assert (out / site[0] / 'sae_weights.safetensors').read_bytes() == before
+    cut = tmp_path / 'cut'
+    with pytest.raises(KeyboardInterrupt): train_saes(model, site, corpus, cfg, out=cut, progress=False, _stop_at=3)
+    (cut / 'checkpoints' / 'step_zzz').mkdir(); (cut / 'checkpoints' / 'step_zzz' / 'x.txt').write_text('mine')
+    assert latest_checkpoint(cut).name == 'step_00000002'   # the user's folder is not a checkpoint
+    with pytest.raises(ValueError, match=r'trained with k=16 \(now 4\)'):
+        train_saes(model, site, corpus, TrainConfig(**{**cfg.__dict__, 'k': 4}), out=cut, resume=True, progress=False)
+    train_saes(model, site, corpus, cfg, out=cut, resume=True, progress=False)
+    assert (cut / 'checkpoints' / 'step_zzz' / 'x.txt').read_text() == 'mine'
