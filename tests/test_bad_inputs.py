@@ -133,16 +133,33 @@ CLI_CASES = [  # argv (OUT is replaced by a scratch folder), exit status, text t
     (['features', '--out', 'OUT/mine2'], 2, 'already holds copy_report.json'),
     (['demo', '--out', 'OUT/mine2'], 2, 'already holds report.html'),
     (['train-saes', '--out', 'OUT/mine2'], 2, 'already holds metrics.json'),
+]
+
+EXECUTABLE_CASES = [  # through the real executable: the parser, an early check, and a failure (exit 1)
+    CLI_CASES[0], CLI_CASES[5],
     (['info', '--model', 'state-spaces/mamba-130m'], 1, "could not download 'state-spaces/mamba-130m'"),   # offline
 ]
 
+def run_main(argv, capsys):
+    "`mamba-sae ARGV` in this process (torch is loaded once): (exit status, stderr)"
+    from mamba_sae.cli import main
+    with pytest.raises(SystemExit) as e: main(argv)
+    return e.value.code, capsys.readouterr().err.strip()
+
 @pytest.mark.parametrize('argv,code,text', CLI_CASES, ids=[' '.join(c[0][:1] + c[0][3:]) for c in CLI_CASES])
-def test_cli_cases(tmp_path, argv, code, text):
+def test_cli_cases(tmp_path, argv, code, text, capsys):
+    check_cli_case(tmp_path, argv, code, text, lambda a: run_main(a, capsys))
+
+@pytest.mark.parametrize('argv,code,text', EXECUTABLE_CASES, ids=[' '.join(c[0][:1] + c[0][3:]) for c in EXECUTABLE_CASES])
+def test_executable_cases(tmp_path, argv, code, text):
+    check_cli_case(tmp_path, argv, code, text, lambda a: run_cli(*a, env={'HF_HUB_OFFLINE': '1'}))
+
+def check_cli_case(tmp_path, argv, code, text, run):
     (tmp_path / 'a_file').write_text('keep me')
     (tmp_path / 'mine').mkdir(); (tmp_path / 'mine' / 'notes.txt').write_text('my notes')
     mine2 = tmp_path / 'mine2'; mine2.mkdir()   # the user's own files, under names the commands write
     for n in ('circuit.json', 'copy_report.json', 'report.html', 'metrics.json'): (mine2 / n).write_text('the user\'s')
-    got, err = run_cli(*[a.replace('OUT', str(tmp_path)) for a in argv], env={'HF_HUB_OFFLINE': '1'})
+    got, err = run([a.replace('OUT', str(tmp_path)) for a in argv])
     assert got == code, err
     assert len(err.splitlines()) == 1 and 'Traceback' not in err, err
     assert text in err, err
@@ -151,7 +168,7 @@ def test_cli_cases(tmp_path, argv, code, text):
     assert sorted(p.name for p in mine2.iterdir()) == ['circuit.json', 'copy_report.json', 'metrics.json', 'report.html']
     assert all(p.read_text() == "the user's" for p in mine2.iterdir())
 
-@pytest.mark.parametrize('corpus', ['big.txt', 'big.jsonl', 'folder', 'big.txt,big.jsonl'])
+@pytest.mark.parametrize('corpus', ['folder', 'big.txt,big.jsonl'])   # a folder of .txt; a .txt and a .jsonl
 def test_local_corpora_train(tmp_path, corpus):
     "train-saes reads a local .txt, a .jsonl, a folder of them, or several paths (the issue: it never could)"
     import random
