@@ -214,8 +214,9 @@ def cmd_train_saes(
     return saes
 
 # %% ../nbs/10_cli.ipynb #addef625
-CIRCUIT_FILES = ['circuit.json', 'attribution.png', 'attribution_check.png', 'circuit_features.png', 'faithfulness.png']
-FEATURE_FILES = ['dashboards', 'copy_report.json', 'copy_report.md', 'repeat_patterns.png']
+CIRCUIT_FILES = ['circuit.json', 'attribution.png', 'attribution_check.png', 'circuit_features.png', 'faithfulness.png',
+                 'INCOMPLETE']   # the marker, while they are written
+FEATURE_FILES = ['dashboards', 'copy_report.json', 'copy_report.md', 'repeat_patterns.png', 'INCOMPLETE']
 
 # %% ../nbs/10_cli.ipynb #88a530ea
 def cmd_circuit(
@@ -243,7 +244,7 @@ def cmd_circuit(
     from mamba_sae.load import load_model_and_saes
     from mamba_sae.data import task_dataset
     from mamba_sae.search import run_method
-    from mamba_sae.files import check_output_dir, record_files
+    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete
     check_output_dir(out, names=CIRCUIT_FILES)   # before the work: writable, none of the user's files in the way
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
@@ -251,8 +252,9 @@ def cmd_circuit(
     run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, metric, prune, greedy,
                      check, rerank_exact, errors, batch_size, progress)
     from mamba_sae.data import position_labels
-    record_files(out, CIRCUIT_FILES)
+    record_files(out, CIRCUIT_FILES); mark_incomplete(out, 'a circuit run')
     run.save(out, position_labels(ds, tok), model=model, task=task, seed=seed)
+    mark_complete(out)
     print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
     return run
 
@@ -332,12 +334,12 @@ def cmd_features(
     from mamba_sae.load import load_model_and_saes, text_tokens
     from mamba_sae.features import top_activations
     from mamba_sae.dashboards import save_dashboards, page
-    from mamba_sae.files import check_output_dir, record_files
+    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete
     check_output_dir(out, names=FEATURE_FILES)   # before the work
     m, tok, found = load_model_and_saes(model, saes, device=resolve_device(device))
     feats = _chosen_features(found, circuit, features)
     text = text_tokens(model, tok, corpus, tokens)   # a tensor: one pass per site reads it again
-    out = Path(out); record_files(out, FEATURE_FILES)
+    out = Path(out); record_files(out, FEATURE_FILES); mark_incomplete(out, 'a features run')
     sites = list(dict.fromkeys(f.site for f in feats)) if feats is not None else list(found)
     links = []
     for s in sites:
@@ -349,6 +351,7 @@ def cmd_features(
     index = page('feature dashboards', f'<h2>Feature dashboards</h2><ul>{"".join(links)}</ul>')
     atomic_write(out / 'dashboards' / 'index.html', lambda p: Path(p).write_text(index))
     rep, md = _copy_report_files(out, m, found, tok)
+    mark_complete(out)
     print(f"dashboards for {len(sites)} sites -> {out / 'dashboards' / 'index.html'}")
     print('\n'.join(md))
     return rep

@@ -219,17 +219,14 @@ def run_demo(out_dir, model_name:str='tiny',
     import matplotlib; matplotlib.use('Agg')
     from tqdm.auto import tqdm
     from mamba_sae.search import check_target
-    from mamba_sae.files import check_output_dir, atomic_write, record_files
+    from mamba_sae.files import check_output_dir, atomic_write, record_files, mark_incomplete, mark_complete
     check_target(target)   # bad settings and outputs stop the run before any work
     check_positive(n=n, steps=steps, tokens=tokens)
     out, t0, times, sec = check_output_dir(out_dir, names=DEMO_FILES), time.time(), {}, []
     model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,   # all read before
                                                    tokens, resolve_device(device))               # anything is written
     record_files(out, DEMO_FILES)   # ours from here on: a later run may replace them
-    marker = out / 'INCOMPLETE'   # removed when report.html is written: until then the folder mixes runs
-    atomic_write(marker, lambda p: Path(p).write_text(
-        f"a demo run started {time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: "
-        "files here may come from different runs\n"))
+    mark_incomplete(out, 'a demo run')   # removed when report.html is written: until then the folder mixes runs
     bar = tqdm(total=6, desc='demo', disable=not progress)
     def done(name):
         times[name] = round(time.time() - t0 - sum(times.values()), 1)
@@ -258,6 +255,6 @@ def run_demo(out_dir, model_name:str='tiny',
     sec.append(('Timings', _table(timings, ['stage', 'seconds'])))
     write_report = lambda p: Path(p).write_text(_page(model_name, sec, time.time() - t0))
     atomic_write(out / 'report.html', write_report)
-    marker.unlink()   # the folder is one run's now
+    mark_complete(out)   # the folder is one run's now
     return dict(task=task, circuit=res, ablation=rows, copy=rep, token_movement=tm,
                 seconds=time.time() - t0)

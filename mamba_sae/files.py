@@ -6,12 +6,13 @@ Docs: https://mamba-sae.github.io/mamba-sae/files.html.md"""
 
 # %% ../nbs/00c_files.ipynb #c8d63dc4
 from __future__ import annotations
-import json, os, shutil, tempfile
+import json, os, shutil, tempfile, time
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MANIFEST', 'atomic_write', 'check_replaceable', 'is_ours', 'check_output_dir', 'record_files', 'atomic_dir']
+__all__ = ['MANIFEST', 'INCOMPLETE', 'atomic_write', 'check_replaceable', 'is_ours', 'check_output_dir', 'record_files',
+           'atomic_dir', 'mark_incomplete', 'mark_complete']
 
 # %% ../nbs/00c_files.ipynb #28219518
 def _umask()->int:
@@ -98,3 +99,18 @@ def atomic_dir(path, replace:bool=False): # replace an existing `path` that hold
         else: os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
+
+# %% ../nbs/00c_files.ipynb #ecdc768f
+INCOMPLETE = 'INCOMPLETE'
+
+def mark_incomplete(path, what:str)->Path: # what: e.g. 'a demo run'
+    "Write `path`/INCOMPLETE (ours, in the manifest) saying that `what` started and has not finished"
+    path = Path(path); record_files(path, [INCOMPLETE])
+    atomic_write(path / INCOMPLETE, lambda p: Path(p).write_text(
+        f"{what} started {time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: "
+        "files here may come from different runs\n"))
+    return path / INCOMPLETE
+
+def mark_complete(path):
+    "Remove the INCOMPLETE marker of `path`: its files are one run's now"
+    (Path(path) / INCOMPLETE).unlink(missing_ok=True)

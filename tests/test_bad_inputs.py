@@ -214,3 +214,18 @@ def test_training_never_replaces_a_finished_run_and_resumes_only_its_own_setting
         train_saes(model, site, corpus, TrainConfig(**{**cfg.__dict__, 'k': 4}), out=cut, resume=True, progress=False)
     train_saes(model, site, corpus, cfg, out=cut, resume=True, progress=False)
     assert (cut / 'checkpoints' / 'step_zzz' / 'x.txt').read_text() == 'mine'
+
+def test_an_interrupted_circuit_marks_its_folder(tmp_path, monkeypatch, capsys):
+    "circuit writes circuit.json and four figures; failing between them leaves INCOMPLETE, a finished run none"
+    from mamba_sae.search import CircuitRun
+    saved = CircuitRun.save
+    def half(self, out, *a, **k):
+        (Path(out) / 'circuit.json').write_text('{}'); raise RuntimeError('simulated failure between the files')
+    monkeypatch.setattr(CircuitRun, 'save', half)
+    argv = ['circuit', '--out', str(tmp_path / 'c'), '--n', '20', '--check', '0', '--no-progress']
+    assert run_main(argv, capsys)[0] == 1
+    assert 'has not finished' in (tmp_path / 'c' / 'INCOMPLETE').read_text()
+    monkeypatch.setattr(CircuitRun, 'save', saved)
+    from mamba_sae.cli import cli
+    cli(argv)   # the rerun replaces its own leftovers and ends complete
+    assert not (tmp_path / 'c' / 'INCOMPLETE').exists() and (tmp_path / 'c' / 'faithfulness.png').exists()
