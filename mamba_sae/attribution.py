@@ -45,6 +45,10 @@ def answer_logit_diffs(model, tokens:torch.Tensor, ds:PatchingDataset)->torch.Te
 def task_logit_diffs(model, ds:PatchingDataset,
                      batch_size:int=256)->tuple[torch.Tensor, torch.Tensor]:
     "Logit differences [N] of the clean and corrupt runs; raises if the corruption never moves them"
+    if not isinstance(ds, PatchingDataset):   # every task-level entry (attribute, run_method, patching) comes here
+        raise TypeError(f"ds must be a PatchingDataset (from ioi_dataset, copy_dataset, induction_dataset, "
+                        f"task_dataset or PatchingDataset(...)), got {type(ds).__name__}")
+    check_positive(batch_size=batch_size)
     def run(t): return torch.cat([answer_logit_diffs(model, t[i:i + batch_size], ds[i:i + batch_size])
                                   for i in range(0, len(t), batch_size)])
     with torch.no_grad(): ld = [run(t) for t in (ds.clean, ds.corrupt)]

@@ -100,7 +100,7 @@ def atomic_dir(path, replace:bool=False): # replace an existing `path` that hold
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
 
-# %% ../nbs/00c_files.ipynb #ecdc768f
+# %% ../nbs/00c_files.ipynb #82e0687e
 INCOMPLETE = 'INCOMPLETE'
 
 def mark_incomplete(path, what:str)->Path: # what: e.g. 'a demo run'

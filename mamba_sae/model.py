@@ -47,6 +47,12 @@ class MambaConfig:
             v = getattr(self, f)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"MambaConfig.{f} must be a positive integer, got {v!r}")
+        for f in ('conv_bias', 'bias', 'tie_embeddings', 'residual_in_fp32'):
+            if not isinstance(getattr(self, f), bool):
+                raise ValueError(f"MambaConfig.{f} must be true or false, got {getattr(self, f)!r}")
+        e = self.norm_eps
+        if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < 1:   # NaN fails too
+            raise ValueError(f"MambaConfig.norm_eps must be a number in (0, 1), got {e!r}")
 
     @property
     def d_inner(self)->int: return self.expand * self.d_model

@@ -146,11 +146,14 @@ class TopKSAE(nn.Module):
 
 # %% ../nbs/04_sae.ipynb #4a58a5ae
 def _check_in(sae, x):
-    if x.shape[-1] != sae.d_in:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        got = f'a {x.dtype} tensor' if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"x must be a floating-point tensor [..., {sae.d_in}] of activations, got {got}")
+    if x.dim() == 0 or x.shape[-1] != sae.d_in:
         site = ' for ' + sae.hook_name if sae.hook_name else ''
-        raise ValueError(f"x has last dimension {x.shape[-1]}, "
+        raise ValueError(f"x has shape {tuple(x.shape)}, "
                          f"but this SAE{site} has d_in={sae.d_in}")
-    if x.is_floating_point() and not torch.isfinite(x).all():   # top-k of NaN picks arbitrary latents
+    if not torch.isfinite(x).all():   # top-k of NaN picks arbitrary latents
         n = int((~torch.isfinite(x)).any(-1).sum())
         raise ValueError(f"{n} input rows{' for ' + sae.hook_name if sae.hook_name else ''} hold NaN or inf: "
                          "their top-k latents would be arbitrary; check the model and its inputs")

@@ -80,6 +80,12 @@ def check_sites(model, sites)->list[str]:
 # %% ../nbs/00b_sites.ipynb #1d188d35
 def check_saes(model, saes:dict):
     "Check that each SAE of {site: SAE} reads a hook of `model` whose width equals its `d_in`"
+    if not isinstance(saes, dict):
+        raise TypeError(f"saes must be a dict {{hook name: SAE}} (as load_saes returns), got {type(saes).__name__}")
+    for s, sae in saes.items():
+        if not hasattr(sae, 'd_in'):
+            raise TypeError(f"saes[{s!r}] is a {type(sae).__name__}, not an SAE (a TopKSAE, or one "
+                            "with its d_in, encode and decode)")
     check_sites(model, list(saes))
     ids = torch.zeros(1, 2, dtype=torch.long)
     with torch.no_grad(): _, cache = model.run_with_cache(ids, names_filter=list(saes))

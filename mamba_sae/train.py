@@ -59,6 +59,10 @@ class TrainConfig:
         for f in ('lr', 'grad_clip'):
             v = getattr(self, f)
             if v is not None and not v > 0: raise ValueError(f"{f} must be positive, got {v!r}")
+        for f in ('k_aux', 'dead_tokens'):   # None: the default
+            v = getattr(self, f)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise ValueError(f"{f} must be an integer >= 0 (or None for the default), got {v!r}")
         if not self.auxk_coef >= 0: raise ValueError(f"auxk_coef must be >= 0, got {self.auxk_coef!r}")
         if self.autocast not in (None, 'bfloat16', 'float16'):
             raise ValueError(f"autocast must be None, 'bfloat16' or 'float16', got {self.autocast!r}")

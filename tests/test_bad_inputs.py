@@ -44,7 +44,7 @@ def api_cases(model, tok, tmp:Path):
     from mamba_sae.search import run_method
     from mamba_sae.data import ioi_dataset, copy_dataset
     from mamba_sae.attribution import attribute
-    from mamba_sae.model import HookedMamba
+    from mamba_sae.model import HookedMamba, MambaConfig
     broken_weights, broken_config = tmp / 'w', tmp / 'c'
     for d in (broken_weights, broken_config): model.save_pretrained(d)
     (broken_weights / 'model.safetensors').write_bytes((broken_weights / 'model.safetensors').read_bytes()[:100])
@@ -79,6 +79,14 @@ def api_cases(model, tok, tmp:Path):
          progress=False), ValueError, 'batch_size must be a positive integer'),
         ('corrupt model.safetensors', lambda: HookedMamba.from_pretrained(broken_weights), ValueError, 'model.safetensors'),
         ('corrupt config.json', lambda: HookedMamba.from_pretrained(broken_config), ValueError, 'config.json'),
+        ('a dataset given as text', lambda: run_method(model, {'blocks.1.hook_out_proj': sae}, 'ioi', progress=False),
+         TypeError, 'ds must be a PatchingDataset'),
+        ('SAEs given as a list', lambda: attribute(model, [sae], ds, progress=False), TypeError, 'saes must be a dict'),
+        ('a path where an SAE belongs', lambda: attribute(model, {'blocks.1.hook_out_proj': 'saes/b1'}, ds,
+         progress=False), TypeError, 'is a str, not an SAE'),
+        ('text into an SAE', lambda: sae.encode('the cat'), TypeError, 'must be a floating-point tensor'),
+        ('a NaN RMSNorm epsilon', lambda: MambaConfig(norm_eps=float('nan')), ValueError, 'norm_eps must be a number'),
+        ('a negative AuxK size', lambda: TrainConfig(k_aux=-1), ValueError, 'k_aux must be an integer >= 0'),
     ]
 
 def test_api_cases(tiny, tmp_path):
