@@ -428,7 +428,13 @@ def main(argv:list[str]|None=None):
     "Entry point of `mamba-sae` and `python -m mamba_sae`: an error is one line on stderr, exit 2 for bad input, 1 for a failure"
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = _debug(argv); argv = [a for a in argv if a != '--debug']
-    try: cli(argv)
+    import warnings
+    def one_line(message, category, *args, **kw):   # a warning is one line too, unless --debug
+        print(f"mamba-sae: warning: {message}", file=sys.stderr)
+    try:
+        with warnings.catch_warnings():
+            if not debug: warnings.showwarning = one_line
+            cli(argv)
     except KeyboardInterrupt: sys.exit(130)
     except Exception as e:
         if debug: raise   # --debug or MAMBA_SAE_DEBUG=1: the full traceback

@@ -6,6 +6,7 @@ Docs: https://mamba-sae.github.io/mamba-sae/load.html.md"""
 
 # %% ../nbs/04a_load.ipynb #e3a5611f
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import torch
 from .sites import sort_sites, check_saes
@@ -74,6 +75,21 @@ def text_tokens(
     if model_name == 'tiny': return tiny_corpus(tokenizer, n_tokens, seq_len, seed=12345)
     raise ValueError("--corpus is needed for a model other than 'tiny'")
 
+# %% ../nbs/04a_load.ipynb #a37114cd
+def _same_model(a:str, b:str)->bool:
+    "Whether two model names (a hub id, 'tiny' or a checkpoint path) name the same model"
+    if a == b: return True
+    pa, pb = Path(a), Path(b)
+    return pa.exists() and pb.exists() and pa.resolve() == pb.resolve()
+
+def _warn_other_model(model:str, spec:str, saes:dict):
+    "Warn when SAEs were trained on another model than `model`: same widths run, and mean nothing"
+    other = sorted({s.model_name for s in saes.values()
+                    if getattr(s, 'model_name', None) and not _same_model(str(s.model_name), str(model))})
+    if other:
+        warnings.warn(f"the SAEs in {spec} were trained on {', '.join(map(repr, other))}, not {str(model)!r}: "
+                      "their features may mean nothing on this model")
+
 # %% ../nbs/04a_load.ipynb #b5371110
 def load_model_and_saes(
     model:str='tiny', # hub id, checkpoint directory or 'tiny'
@@ -91,4 +107,5 @@ def load_model_and_saes(
                          "(train them with mamba-sae train-saes)")
     found, m = load_saes(saes, device), load_model(model, device)
     check_saes(m, found)
+    _warn_other_model(model, saes, found)
     return m, m.tokenizer, found

@@ -237,3 +237,18 @@ def test_an_interrupted_circuit_marks_its_folder(tmp_path, monkeypatch, capsys):
     from mamba_sae.cli import cli
     cli(argv)   # the rerun replaces its own leftovers and ends complete
     assert not (tmp_path / 'c' / 'INCOMPLETE').exists() and (tmp_path / 'c' / 'faithfulness.png').exists()
+
+def test_saes_of_another_model_are_named_in_one_warning_line(tmp_path, capsys):
+    "SAEs with the right widths but trained on another model run; the CLI says so in one line, not a traceback"
+    from mamba_sae.load import load_tiny_saes
+    from mamba_sae.cli import main
+    for s, sae in load_tiny_saes('output').items():
+        sae.model_name = 'state-spaces/mamba-130m'; sae.save(tmp_path / 'other' / s)
+    import warnings
+    with warnings.catch_warnings():   # as outside pytest: other libraries' deprecation notices are not shown
+        warnings.simplefilter('ignore', DeprecationWarning)
+        main(['circuit', '--saes', str(tmp_path / 'other'), '--out', str(tmp_path / 'c'), '--n', '20', '--check', '0',
+              '--no-progress'])
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1 and err[0].startswith('mamba-sae: warning: the SAEs in'), err
+    assert "trained on 'state-spaces/mamba-130m', not 'tiny'" in err[0], err
