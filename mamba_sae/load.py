@@ -75,7 +75,7 @@ def text_tokens(
     if model_name == 'tiny': return tiny_corpus(tokenizer, n_tokens, seq_len, seed=12345)
     raise ValueError("--corpus is needed for a model other than 'tiny'")
 
-# %% ../nbs/04a_load.ipynb #a37114cd
+# %% ../nbs/04a_load.ipynb #b1cc2be8
 def _same_model(a:str, b:str)->bool:
     "Whether two model names (a hub id, 'tiny' or a checkpoint path) name the same model"
     if a == b: return True

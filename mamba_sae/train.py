@@ -22,7 +22,8 @@ from .model import process_group
 from .data import special_token_ids, token_sequences
 
 # %% auto #0
-__all__ = ['TrainConfig', 'site_activations', 'ActivationBuffer', 'save_checkpoint', 'latest_checkpoint', 'train_saes']
+__all__ = ['TrainConfig', 'site_activations', 'ActivationBuffer', 'save_checkpoint', 'latest_checkpoint', 'available_memory',
+           'train_saes']
 
 # %% ../nbs/05_train.ipynb #5613fe6e
 @dataclass
@@ -358,6 +359,34 @@ def _resume_state(out, ck_dir:str, sites:list, cfg:TrainConfig, model_name, dev)
     e, r, j = meta['pos']   # the batch the checkpoint was taken after
     return saes, opts, since, scales, meta['log'], meta['step'], (e, r, j + 1)
 
+# %% ../nbs/05_train.ipynb #59a9a415
+def available_memory(device)->int|None:
+    "Bytes free for new tensors on `device`: MemAvailable on a Linux CPU, free memory on a GPU; None if unknown"
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.mem_get_info(device)[0]
+    if device.type == 'cpu':
+        try:
+            for line in Path('/proc/meminfo').read_text().splitlines():
+                if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+        except OSError: pass
+    return None
+
+def _check_memory(model, sites:list, corpus, cfg:TrainConfig, dev):
+    "Refuse, before any work, a run whose SAEs (weights, gradients, Adam's two moments) and buffer cannot fit on `dev`"
+    free = available_memory(dev)
+    if free is None: return
+    with torch.no_grad(): _, c = model.run_with_cache(torch.zeros(1, 2, dtype=torch.long, device=dev), names_filter=sites)
+    widths = [c[s].shape[-1] for s in sites]
+    saes = sum(16 * (2 * w * cfg.expansion * w + cfg.expansion * w + w) for w in widths)   # float32 ×4 copies
+    seq = corpus.shape[-1] if isinstance(corpus, torch.Tensor) and corpus.dim() == 2 else 0
+    buf = 4 * cfg.buffer_seqs * seq * sum(widths)
+    if saes + buf > free:
+        gb = lambda b: f"{b / 1e9:.1f} GB"
+        raise ValueError(f"training {len(sites)} SAEs of expansion {cfg.expansion} needs about {gb(saes + buf)} on "
+                         f"{dev} ({gb(saes)} for the SAEs' weights, gradients and Adam state"
+                         + (f", {gb(buf)} for the activation buffer" if buf else '') + f"), but {gb(free)} is free: "
+                         "lower expansion, train fewer sites per run (site groups, split_sites), or lower buffer_seqs")
+
 # %% ../nbs/05_train.ipynb #a27350b7
 def _activation_buffer(model, sites:list, corpus, cfg:TrainConfig,
                        rank:int, world:int, split:bool, dp)->ActivationBuffer:
@@ -446,6 +475,7 @@ def train_saes(model,
     state = {}, {}, {}, {s: 1.0 for s in sites}, [], 0, (0, 0, 0)
     if resume not in (True, False, 'auto'): raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     if resume == 'auto': resume = out is not None and latest_checkpoint(out, ck_dir) is not None
+    if not resume: _check_memory(model, sites, corpus, cfg, dev)   # before the work (a resumed run fitted once)
     if out is not None: _claim_output(out, all_sites, world, split, resume, rank)
     if resume: state = _resume_state(out, ck_dir, sites, cfg, name, dev)
     saes, opts, since, scales, log, step, pos = state
