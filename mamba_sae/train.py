@@ -359,7 +359,7 @@ def _resume_state(out, ck_dir:str, sites:list, cfg:TrainConfig, model_name, dev)
     e, r, j = meta['pos']   # the batch the checkpoint was taken after
     return saes, opts, since, scales, meta['log'], meta['step'], (e, r, j + 1)
 
-# %% ../nbs/05_train.ipynb #59a9a415
+# %% ../nbs/05_train.ipynb #7597273c
 def available_memory(device)->int|None:
     "Bytes free for new tensors on `device`: MemAvailable on a Linux CPU, free memory on a GPU; None if unknown"
     device = torch.device(device)
