@@ -244,7 +244,7 @@ def cmd_circuit(
     from mamba_sae.load import load_model_and_saes
     from mamba_sae.data import task_dataset
     from mamba_sae.search import run_method
-    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete
+    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete, remove_ours
     check_output_dir(out, names=CIRCUIT_FILES)   # before the work: writable, none of the user's files in the way
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
@@ -253,6 +253,7 @@ def cmd_circuit(
                      check, rerank_exact, errors, batch_size, progress)
     from mamba_sae.data import position_labels
     record_files(out, CIRCUIT_FILES); mark_incomplete(out, 'a circuit run')
+    remove_ours(out, CIRCUIT_FILES[:-1])   # an earlier run's figures that this one may not draw
     run.save(out, position_labels(ds, tok), model=model, task=task, seed=seed)
     mark_complete(out)
     print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
@@ -334,12 +335,13 @@ def cmd_features(
     from mamba_sae.load import load_model_and_saes, text_tokens
     from mamba_sae.features import top_activations
     from mamba_sae.dashboards import save_dashboards, page
-    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete
+    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete, remove_ours
     check_output_dir(out, names=FEATURE_FILES)   # before the work
     m, tok, found = load_model_and_saes(model, saes, device=resolve_device(device))
     feats = _chosen_features(found, circuit, features)
     text = text_tokens(model, tok, corpus, tokens)   # a tensor: one pass per site reads it again
     out = Path(out); record_files(out, FEATURE_FILES); mark_incomplete(out, 'a features run')
+    remove_ours(out, FEATURE_FILES[:-1])   # an earlier run's dashboards and report
     sites = list(dict.fromkeys(f.site for f in feats)) if feats is not None else list(found)
     links = []
     for s in sites:

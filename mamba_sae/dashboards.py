@@ -10,7 +10,7 @@ import html
 from pathlib import Path
 import torch
 from .sae import TopKSAE
-from .files import atomic_write
+from .files import atomic_write, make_dirs
 from .data import token_label
 from .sites import Feature
 from .features import TopActivations, feature_acts
@@ -117,7 +117,7 @@ def page(title:str, body:str)->str:
 def save_dashboards(top:TopActivations, features:list[int], tokenizer, out_dir,
                     model=None, sae:TopKSAE|None=None, title:str|None=None)->Path:
     "Write `feature_<i>.html` for each feature and an `index.html` linking them into `out_dir`; returns the index path"
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = make_dirs(out_dir)   # recorded as ours inside an output folder of ours
     links = []
     for f in features:
         pg = page(str(Feature(top.site, f)), feature_dashboard(top, f, tokenizer, model, sae))

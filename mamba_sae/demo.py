@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from .files import atomic_write
 from .hooks import check_positive
-from .sites import layer_of, Feature
+from .sites import layer_of, Feature, check_saes
 from .model import resolve_device
 from .data import ioi_dataset, accuracy, logit_diff, position_labels
 from .load import load_model_and_saes, load_saes, load_tiny_saes, text_tokens
@@ -201,6 +201,11 @@ def _demo_inputs(model_name, saes_dir, input_saes_dir, corpus, tokens, device):
     model, tok, saes = load_model_and_saes(model_name, saes_dir and str(saes_dir), device=device)
     if input_saes_dir: in_saes = load_saes(input_saes_dir, device=device)
     else: in_saes = load_tiny_saes('input', device=device) if model_name == 'tiny' else None
+    for what, found, hook in (('saes', saes, 'hook_out_proj'), ('input SAEs', in_saes or {}, 'hook_resid_pre')):
+        other = [s for s in found if not s.endswith(hook)]   # the table's rows compare output with input sites
+        if other: raise ValueError(f"the demo's {what} must be on {hook} sites, but {other[0]} is not: "
+                                   "pass output-site SAEs as saes and input-site SAEs as input SAEs")
+    if in_saes: check_saes(model, in_saes)
     return model, tok, saes, in_saes, text_tokens(model_name, tok, corpus, tokens)
 
 # %% ../nbs/09a_demo.ipynb #ea9ef75b
@@ -219,7 +224,7 @@ def run_demo(out_dir, model_name:str='tiny',
     import matplotlib; matplotlib.use('Agg')
     from tqdm.auto import tqdm
     from mamba_sae.search import check_target
-    from mamba_sae.files import check_output_dir, atomic_write, record_files, mark_incomplete, mark_complete
+    from mamba_sae.files import check_output_dir, atomic_write, record_files, mark_incomplete, mark_complete, remove_ours
     check_target(target)   # bad settings and outputs stop the run before any work
     check_positive(n=n, steps=steps, tokens=tokens)
     out, t0, times, sec = check_output_dir(out_dir, names=DEMO_FILES), time.time(), {}, []
@@ -227,6 +232,7 @@ def run_demo(out_dir, model_name:str='tiny',
                                                    tokens, resolve_device(device))               # anything is written
     record_files(out, DEMO_FILES)   # ours from here on: a later run may replace them
     mark_incomplete(out, 'a demo run')   # removed when report.html is written: until then the folder mixes runs
+    remove_ours(out, [n for n in DEMO_FILES if n != 'INCOMPLETE'])   # an earlier run's files go first
     bar = tqdm(total=6, desc='demo', disable=not progress)
     def done(name):
         times[name] = round(time.time() - t0 - sum(times.values()), 1)

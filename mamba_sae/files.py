@@ -11,16 +11,49 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MANIFEST', 'INCOMPLETE', 'atomic_write', 'check_replaceable', 'is_ours', 'check_output_dir', 'record_files',
-           'atomic_dir', 'mark_incomplete', 'mark_complete']
+__all__ = ['MANIFEST', 'INCOMPLETE', 'make_dirs', 'atomic_write', 'check_replaceable', 'recorded', 'is_ours', 'check_output_dir',
+           'record_files', 'remove_ours', 'atomic_dir', 'mark_incomplete', 'mark_complete']
 
 # %% ../nbs/00c_files.ipynb #28219518
 def _umask()->int:
     m = os.umask(0); os.umask(m); return m
 
+MANIFEST = '.mamba-sae-files'   # the entries this project wrote into a directory, one JSON list
+
+def _ours(path:Path)->set:
+    m = Path(path) / MANIFEST
+    try: return set(json.loads(m.read_text())) if m.is_file() else set()
+    except (ValueError, OSError): return set()
+
+def _record(path:Path, names):
+    "Add `names` to the manifest of the directory `path` (temp + rename)"
+    path, have = Path(path), _ours(path)
+    if set(names) <= have and (path / MANIFEST).is_file(): return
+    fd, tmp = tempfile.mkstemp(dir=path, prefix=f'{MANIFEST}.', suffix='.tmp'); os.close(fd)
+    try:
+        Path(tmp).write_text(json.dumps(sorted(have | set(names)))); os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path / MANIFEST)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+
+def make_dirs(path)->Path:
+    "`mkdir -p path`; a directory made inside one of ours (one with a manifest) is recorded there, and is ours"
+    path, missing = Path(path), []
+    p = path
+    while not p.exists() and p != p.parent: missing.append(p); p = p.parent
+    if not p.is_dir(): raise FileExistsError(f"{p} is a file, so the folder {path} cannot be made")
+    path.mkdir(parents=True, exist_ok=True)
+    for d in reversed(missing):
+        if (d.parent / MANIFEST).is_file(): _record(d.parent, [d.name]); _record(d, [])
+    return path
+
 def atomic_write(path, write_fn): # called as write_fn(temporary path) to write the file
     "Write the file `path` through a temporary file beside it, renamed into place when `write_fn` returns"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path); make_dirs(path.parent)
+    if path.is_symlink() or (path.exists() and path.name not in _ours(path.parent)):
+        raise FileExistsError(f"{path} exists and this project did not write it: refusing to overwrite it; "
+                              "choose another place or move it out")
+    _record(path.parent, [path.name])   # before the write: ours, even if a crash interrupts it
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     os.close(fd)
     try: write_fn(tmp); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)
@@ -28,17 +61,17 @@ def atomic_write(path, write_fn): # called as write_fn(temporary path) to write 
         Path(tmp).unlink(missing_ok=True); raise
 
 # %% ../nbs/00c_files.ipynb #19244b0b
-MANIFEST = '.mamba-sae-files'   # the files this project wrote into a directory, one JSON list
-
-def _ours(path:Path)->set:
-    m = path / MANIFEST
-    try: return set(json.loads(m.read_text())) if m.is_file() else set()
-    except (ValueError, OSError): return set()
-
-def _foreign(path:Path, names=())->list:
-    "Entries of the directory `path` that neither its manifest nor `names` account for"
+def _foreign(path:Path, names=(), _at:str='')->list:
+    "Entries under the directory `path`, at any depth, that no manifest (nor `names`, at the top) accounts for"
     if not path.is_dir(): return []
-    return sorted(set(os.listdir(path)) - _ours(path) - set(names) - {MANIFEST})
+    ours, out = _ours(path) | set(names), []
+    for e in sorted(os.listdir(path)):
+        p = path / e
+        if e == MANIFEST or e.startswith(MANIFEST + '.'): continue
+        if e not in ours: out.append(_at + e)
+        elif p.is_symlink(): out.append(f'{_at}{e} (a link)')   # never ours: writing through it reaches elsewhere
+        elif p.is_dir(): out += _foreign(p, (), f'{_at}{e}/')
+    return out
 
 def check_replaceable(path, names=()): # names: files the caller is about to write there itself
     "Raise unless `path` is absent, or a directory that holds only files this project wrote there"
@@ -50,9 +83,13 @@ def check_replaceable(path, names=()): # names: files the caller is about to wri
                                   f"{', …' if len(bad) > 5 else ''}): refusing to replace it; "
                                   "choose a new directory or move them out")
 
+def recorded(path)->set:
+    "The names the manifest of the directory `path` records as this project's"
+    return _ours(Path(path))
+
 def is_ours(path)->bool:
-    "`path` is a directory holding only files this project wrote there (safe to delete or replace)"
-    return Path(path).is_dir() and not _foreign(Path(path))
+    "`path` is a directory holding only files this project wrote there, at any depth (safe to delete or replace)"
+    return Path(path).is_dir() and not Path(path).is_symlink() and not _foreign(Path(path))
 
 def check_output_dir(path, need:int|None=None, # need: bytes the output will take, where known
                      names=())->Path: # the entries the command will write there: none may be the user's
@@ -60,7 +97,12 @@ def check_output_dir(path, need:int|None=None, # need: bytes the output will tak
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} is a file, not a directory: choose a directory for the output")
-    theirs = [n for n in names if (path / n).exists() and n not in _ours(path)] if path.is_dir() else []
+    theirs = []
+    if path.is_dir():
+        for n in names:
+            p = path / n
+            if p.is_symlink() or (p.exists() and n not in _ours(path)): theirs.append(n)
+            elif p.is_dir(): theirs += [f'{n}/{x}' for x in _foreign(p)]   # a folder of ours, with the user's files in it
     if theirs: raise FileExistsError(f"{path} already holds {', '.join(theirs[:5])}, which this project did not write "
                                      "there: refusing to overwrite; choose a new directory or move them out")
     base = path
@@ -77,13 +119,22 @@ def check_output_dir(path, need:int|None=None, # need: bytes the output will tak
 
 def record_files(path, names):
     "Add `names` (entries this project writes into the directory `path`) to its manifest, making `path` if needed"
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    atomic_write(path / MANIFEST, lambda t: Path(t).write_text(json.dumps(sorted(_ours(path) | set(names)))))
+    path = make_dirs(path); _record(path, names)
+
+def remove_ours(path, names):
+    "Delete those of `names` in `path` that this project wrote (a rerun's leftovers); anything else stays"
+    path = Path(path)
+    for n in names:
+        p = path / n
+        if p.is_symlink() or n not in _ours(path) or not p.exists(): continue
+        if p.is_dir():
+            if is_ours(p): shutil.rmtree(p)
+        else: p.unlink()
 
 @contextmanager
 def atomic_dir(path, replace:bool=False): # replace an existing `path` that holds only this project's files
     "Context manager: a temporary directory beside `path`, renamed to `path` when the block succeeds"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path); make_dirs(path.parent)
     if path.exists() and not replace:
         raise FileExistsError(f"{path} exists: choose a new directory")
     if replace: check_replaceable(path)
@@ -91,8 +142,10 @@ def atomic_dir(path, replace:bool=False): # replace an existing `path` that hold
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
-        (tmp / MANIFEST).write_text(json.dumps(sorted(os.listdir(tmp))))
+        for root, dirs, files in os.walk(tmp):   # every folder of it records what it holds
+            _record(Path(root), [e for e in dirs + files if e != MANIFEST and not e.startswith(MANIFEST + '.')])
         check_replaceable(path)   # again: files may have appeared while the block ran
+        if (path.parent / MANIFEST).is_file(): _record(path.parent, [path.name])
         if path.exists():
             old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.old'))
             os.replace(path, old / 'dir'); os.replace(tmp, path); shutil.rmtree(old)

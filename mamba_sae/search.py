@@ -666,6 +666,11 @@ def run_method(model, saes:dict, ds:PatchingDataset,
                errors:str='keep', batch_size:int=256, progress:bool=True)->CircuitRun:
     "The method on `ds`: attribute, check, rank, search and prune the circuit, measure its faithfulness and the curve"
     check_target(target)
+    if isinstance(exclude_layers, int) and not isinstance(exclude_layers, bool): exclude_layers = (exclude_layers,)
+    if exclude_layers is not None and not isinstance(exclude_layers, (tuple, list, set, range)):
+        raise TypeError(f"exclude_layers must be a layer or a tuple of layers, got {exclude_layers!r}")
+    for k, v in dict(greedy=greedy, rerank_exact=rerank_exact, check=check).items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0: raise ValueError(f"{k} must be an integer >= 0 (0: off), got {v!r}")
     n = model.cfg.n_layer
     bad = [l for l in (exclude_layers or ()) if not (isinstance(l, int) and 0 <= l < n)]
     if bad: raise ValueError(f"exclude_layers names {bad}, which are not layers of this model (0 to {n - 1})")
@@ -698,11 +703,11 @@ def save(self:CircuitRun, out_dir, labels:list[str]|None=None, # names of the po
          figures=None, # folder for the figures (default: `out_dir`)
          **meta)->dict: # more fields for circuit.json (model, task, seed, ...)
     "Write circuit.json and the figures (attribution, faithfulness, circuit_features, attribution_check) atomically"
-    from mamba_sae.files import atomic_write
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    from mamba_sae.files import atomic_write, make_dirs
+    out = make_dirs(out_dir)
     res = dict(**meta, **self.to_json())
     atomic_write(out / 'circuit.json', lambda p: Path(p).write_text(json.dumps(res, indent=1)))
-    fig_dir = Path(figures or out); fig_dir.mkdir(parents=True, exist_ok=True)
+    fig_dir = make_dirs(figures or out)
     _save_figure(plot_attribution(self.attribution, labels, top_sites=self.ranking.sites), fig_dir / 'attribution.png')
     ax = plot_faithfulness(self.curve, self.circuit, label=meta.get('task'))
     ax.figure.tight_layout()

@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .files import atomic_write, atomic_dir, is_ours, check_output_dir, record_files
+from .files import atomic_write, atomic_dir, is_ours, check_output_dir, record_files, make_dirs, recorded
 from .hooks import check_positive
 from .sae import TopKSAE, geometric_median
 from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
@@ -252,7 +252,7 @@ def save_checkpoint(out:Path,          # the run's output directory
                     ck_dir:str='checkpoints'): # the folder under `out` that holds the checkpoints
     "Write out/checkpoints/step_{step}/ atomically (temp dir + rename); keep only the newest"
     from safetensors.torch import save_file
-    ck = Path(out) / ck_dir; ck.mkdir(parents=True, exist_ok=True)
+    ck = make_dirs(Path(out) / ck_dir)
     final = ck / f'step_{step:08d}'
     with atomic_dir(final, replace=True) as tmp:
         for s, sae in saes.items(): sae.save(tmp / s)
@@ -448,8 +448,14 @@ def _claim_output(out, sites:list, world:int, split:bool, resume:bool, rank:int)
              *(f'checkpoints-rank{r}' if split else 'checkpoints' for r in ranks),
              *(f'metrics-rank{r}.json' if split else 'metrics.json' for r in ranks),
              *(f'evals-rank{r}.json' for r in ranks if split)]
-    check_output_dir(out, names=names)
-    if not resume and (Path(out) / 'train_config.json').exists():
+    ck = [n for n in names if n.startswith('checkpoints')]   # only our step_<n> folders in them are touched
+    check_output_dir(out, names=[n for n in names if n not in ck])
+    for n in ck:
+        p = Path(out) / n
+        if p.is_symlink() or (p.exists() and (not p.is_dir() or n not in recorded(out))):
+            raise FileExistsError(f"{out} already holds {n}, which this project did not write there: "
+                                  "refusing to write checkpoints into it; choose a new directory or move it out")
+    if (Path(out) / 'train_config.json').exists():   # with --resume too: a finished run is never trained again
         raise FileExistsError(f"{out} holds a finished run (train_config.json): its SAEs are not overwritten; "
                               "choose a new directory")
     if rank == 0: record_files(out, names)   # ours from now on (one process writes the manifest)

@@ -86,6 +86,10 @@ def api_cases(model, tok, tmp:Path):
          progress=False), TypeError, 'is a str, not an SAE'),
         ('text into an SAE', lambda: sae.encode('the cat'), TypeError, 'must be a floating-point tensor'),
         ('a NaN RMSNorm epsilon', lambda: MambaConfig(norm_eps=float('nan')), ValueError, 'norm_eps must be a number'),
+        ('a layer to exclude given as a number', lambda: run_method(model, {'blocks.1.hook_out_proj': sae}, ds,
+         exclude_layers=9, progress=False), ValueError, 'exclude_layers names [9]'),
+        ('a negative greedy pool', lambda: run_method(model, {'blocks.1.hook_out_proj': sae}, ds, greedy=-5,
+         progress=False), ValueError, 'greedy must be an integer >= 0'),
         ('a negative AuxK size', lambda: TrainConfig(k_aux=-1), ValueError, 'k_aux must be an integer >= 0'),
     ]
 
@@ -115,6 +119,7 @@ CLI_CASES = [  # argv (OUT is replaced by a scratch folder), exit status, text t
     (['train-saes', '--out', 'OUT/s', '--seq-len', '0'], 2, '--seq-len: must be a positive integer'),
     (['train-saes', '--out', 'OUT/s', '--layers', 'a'], 2, '--layers: must be comma-separated layer numbers'),
     (['circuit', '--out', 'OUT/c', '--n', '0'], 2, '--n: must be a positive integer'),
+    (['demo', '--out', 'OUT/d', '--n', '20', '--input-saes', 'output'], 2, "input SAEs must be on hook_resid_pre sites"),
     (['info', '--model', 'OUT/nowhere'], 2, 'nowhere is not a checkpoint directory'),
     (['circuit', '--out', 'OUT/a_file'], 2, 'is a file'),
     (['train-tiny', '--out', 'OUT/mine'], 2, 'notes.txt'),
@@ -193,14 +198,14 @@ def test_local_corpora_train(tmp_path, corpus):
     assert json.loads((tmp_path / 'out' / 'evals.json').read_text())['blocks.1.hook_out_proj']['fvu'] < 1
 
 def test_an_interrupted_demo_marks_its_folder(tmp_path, monkeypatch):
-    "A demo that fails late (here: in the ablation table, after circuit.json and the figures) leaves INCOMPLETE beside an older report"
+    "A demo that fails late (here: in the ablation table, after circuit.json and the figures) leaves INCOMPLETE, and no older report beside the new files"
     import mamba_sae.demo as demo
     from mamba_sae.files import record_files
     out = tmp_path / 'demo'; record_files(out, ['report.html']); (out / 'report.html').write_text('an older run')
     def boom(*a, **k): raise RuntimeError('simulated failure in the ablation table')
     monkeypatch.setattr(demo, '_ablation_section', boom)
     with pytest.raises(RuntimeError, match='simulated'): demo.run_demo(out, n=20, progress=False)
-    assert (out / 'circuit.json').exists() and (out / 'report.html').read_text() == 'an older run'
+    assert (out / 'circuit.json').exists() and not (out / 'report.html').exists()   # the older run's report went first
     assert 'has not finished' in (out / 'INCOMPLETE').read_text()
 
 def test_training_never_replaces_a_finished_run_and_resumes_only_its_own_settings(tiny, tmp_path):
@@ -213,6 +218,9 @@ def test_training_never_replaces_a_finished_run_and_resumes_only_its_own_setting
     out = tmp_path / 'run'; train_saes(model, site, corpus, cfg, out=out, progress=False)
     before = (out / site[0] / 'sae_weights.safetensors').read_bytes()
     with pytest.raises(FileExistsError, match='holds a finished run'): train_saes(model, site, corpus, cfg, out=out, progress=False)
+    for resume in (True, 'auto'):   # its last checkpoint is kept, but a finished run is not trained again (on any corpus)
+        with pytest.raises(FileExistsError, match='holds a finished run'):
+            train_saes(model, site, corpus.flip(0), cfg, out=out, resume=resume, progress=False)
     assert (out / site[0] / 'sae_weights.safetensors').read_bytes() == before
     cut = tmp_path / 'cut'
     with pytest.raises(KeyboardInterrupt): train_saes(model, site, corpus, cfg, out=cut, progress=False, _stop_at=3)
