@@ -331,7 +331,8 @@ def cfg_dict(self:TopKSAE)->dict:
 def save(self:TopKSAE, out_dir)->Path:
     "Write cfg.json and sae_weights.safetensors (SAELens layout) to out_dir, atomically"
     from safetensors.torch import save_file
-    out_dir = Path(out_dir)
+    from mamba_sae.files import check_output_dir
+    out_dir = check_output_dir(out_dir, names=['sae_weights.safetensors', 'cfg.json'])   # both, before either is written
     sd = {n: p.detach().contiguous().cpu() for n, p in self.named_parameters()}
     def write_cfg(t): return Path(t).write_text(json.dumps(self.cfg_dict(), indent=1))
     atomic_write(out_dir / 'sae_weights.safetensors', lambda t: save_file(sd, t))

@@ -260,3 +260,19 @@ def test_saes_of_another_model_are_named_in_one_warning_line(tmp_path, capsys):
     err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(err) == 1 and err[0].startswith('mamba-sae: warning: the SAEs in'), err
     assert "trained on 'state-spaces/mamba-130m', not 'tiny'" in err[0], err
+
+def test_a_users_file_inside_an_output_folder_of_ours_is_never_lost(tmp_path):
+    "A user's notes inside dashboards/ stop train-tiny replacing the folder; a user's cfg.json stops an SAE save"
+    from mamba_sae.files import record_files, atomic_write
+    from mamba_sae.tiny import train_tiny
+    from mamba_sae.sae import TopKSAE
+    out = tmp_path / 'f'; record_files(out, ['dashboards'])   # as features writes it
+    atomic_write(out / 'dashboards' / 'blocks.0.hook_out_proj' / 'feature_1.html', lambda p: Path(p).write_text('ours'))
+    note = out / 'dashboards' / 'blocks.0.hook_out_proj' / 'my_notes.txt'; note.write_text('mine')
+    with pytest.raises(FileExistsError, match='my_notes.txt'):
+        train_tiny(out, steps=1, induction_warmup=0, d_model=16, n_layer=1, d_state=2)
+    assert note.read_text() == 'mine'
+    d = tmp_path / 'sae'; d.mkdir(); (d / 'cfg.json').write_text("the user's config")
+    with pytest.raises(FileExistsError, match='already holds cfg.json, which this project did not write'):
+        TopKSAE(8, 16, 2).save(d)
+    assert (d / 'cfg.json').read_text() == "the user's config"
