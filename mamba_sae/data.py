@@ -402,6 +402,12 @@ def _documents(source, text_field:str='text', split:str='train')->Iterator[str]:
         for s in source: yield from _documents(s, text_field, split)
         return
     p = Path(source)
+    if isinstance(source, str) and ',' in source and not p.exists():   # several paths, as --corpus a.txt,b.jsonl
+        yield from _documents([s.strip() for s in source.split(',') if s.strip()], text_field, split)
+        return
+    if p.is_file() and p.suffix == '.json':   # one JSON document: its syntax would be read as text
+        raise ValueError(f"{source} is a .json file: a corpus is .txt (one document per file) or .jsonl "
+                         f"(one JSON object with a {text_field!r} field per line)")
     if p.exists():
         if p.is_dir(): files = sorted(f for f in p.rglob('*') if f.suffix in ('.txt', '.jsonl'))
         else: files = [p]

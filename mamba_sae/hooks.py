@@ -15,7 +15,8 @@ from torch import nn
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'unknown_name_msg', 'check_positive', 'HookedRootModule']
+__all__ = ['HookPoint', 'get_act_name', 'ActivationCache', 'unknown_name_msg', 'check_positive', 'check_finite',
+           'HookedRootModule']
 
 # %% ../nbs/00_hooks.ipynb #fe43440c
 class HookPoint(nn.Module):
@@ -101,6 +102,15 @@ def check_positive(**values):
     for name, v in values.items():
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+def check_finite(tensors:dict, where)->dict:
+    "Raise one ValueError naming `where` and the first floating-point tensor of {name: tensor} that holds NaN or inf"
+    for name, t in tensors.items():
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and not torch.isfinite(t).all():
+            n = int((~torch.isfinite(t)).sum())
+            raise ValueError(f"{where}: {name} holds {n} NaN or inf values: the checkpoint is broken "
+                             "(a diverged run?); every score computed from it would be NaN or arbitrary")
+    return tensors
 
 # %% ../nbs/00_hooks.ipynb #78bc270f
 class HookedRootModule(nn.Module):

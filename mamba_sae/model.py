@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from .files import atomic_dir
-from .hooks import HookPoint, HookedRootModule
+from .hooks import HookPoint, HookedRootModule, check_finite
 from .scan import check_scan_impl, scan_states, selective_scan
 
 # %% auto #0
@@ -373,11 +373,12 @@ def _load_weights(path:Path)->dict:
     try:
         if path.suffix == '.safetensors':
             from safetensors.torch import load_file
-            return load_file(str(path))
-        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+            sd = load_file(str(path))
+        else: sd = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
     except FileNotFoundError: raise
     except Exception as e:   # truncated or corrupt: name the file
         raise ValueError(f"{path} cannot be read as a weights file ({type(e).__name__}: {str(e)[:200]})") from None
+    return check_finite(sd, path)
 
 def load_checkpoint(path:str|Path)->tuple[MambaConfig, dict]:
     "Config and state dict (HookedMamba names) from a local checkpoint directory in either format"

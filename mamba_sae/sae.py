@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
 from .files import atomic_write
+from .hooks import check_finite
 
 # %% auto #0
 __all__ = ['sampled_rows_dot', 'SparseDecode', 'TopKEncode', 'SAEOutput', 'TopKSAE', 'Latents', 'dense_reference_losses',
@@ -395,6 +396,7 @@ def load(cls:TopKSAE, path, device=None)->TopKSAE:
             raise ValueError(f"{w_path}: {n} has shape {tuple(sd[n].shape)}, cfg.json says {want}")
     if not sd['W_dec'].is_floating_point():
         raise ValueError(f"{w_path}: the weights are {sd['W_dec'].dtype}, not floating point")
+    check_finite(sd, w_path)   # a NaN latent would silently never fire, or score NaN
     meta = cfg.get('metadata') or {}
     sae = cls(cfg['d_in'], cfg['d_sae'], k, hook_name=cfg.get('hook_name', meta.get('hook_name')),
               model_name=cfg.get('model_name', meta.get('model_name')), seed=None)

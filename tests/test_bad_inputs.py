@@ -45,6 +45,13 @@ def api_cases(model, tok, tmp:Path):
     from mamba_sae.data import ioi_dataset, copy_dataset
     from mamba_sae.attribution import attribute
     from mamba_sae.model import HookedMamba, MambaConfig
+    from mamba_sae.sae import TopKSAE
+    bad_sae = TopKSAE(8, 16, 2); bad_sae.W_enc.data[:, 3] = float('nan'); nan_sae = bad_sae.save(tmp / 'nan_sae')   # one latent: d_in=8 values
+    inf_model = tmp / 'inf_model'; model.save_pretrained(inf_model)
+    from safetensors.torch import load_file, save_file
+    sd = load_file(inf_model / 'model.safetensors'); k0 = next(k for k in sd if sd[k].is_floating_point())
+    sd[k0].view(-1)[0] = float('inf'); save_file(sd, inf_model / 'model.safetensors')
+    (tmp / 'rows.json').write_text('[{"text": "a"}]')
     broken_weights, broken_config = tmp / 'w', tmp / 'c'
     for d in (broken_weights, broken_config): model.save_pretrained(d)
     (broken_weights / 'model.safetensors').write_bytes((broken_weights / 'model.safetensors').read_bytes()[:100])
@@ -90,6 +97,10 @@ def api_cases(model, tok, tmp:Path):
          exclude_layers=9, progress=False), ValueError, 'exclude_layers names [9]'),
         ('a negative greedy pool', lambda: run_method(model, {'blocks.1.hook_out_proj': sae}, ds, greedy=-5,
          progress=False), ValueError, 'greedy must be an integer >= 0'),
+        ('an SAE checkpoint with NaN weights', lambda: TopKSAE.load(nan_sae), ValueError, 'W_enc holds 8 NaN or inf values'),
+        ('a model checkpoint with an inf weight', lambda: HookedMamba.from_pretrained(inf_model), ValueError,
+         'holds 1 NaN or inf values'),
+        ('a .json corpus', lambda: list(text_corpus(str(tmp / 'rows.json'), tok, 4)), ValueError, 'is a .json file'),
         ('a negative AuxK size', lambda: TrainConfig(k_aux=-1), ValueError, 'k_aux must be an integer >= 0'),
     ]
 
