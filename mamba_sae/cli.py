@@ -164,10 +164,10 @@ def _print_evals(ev:dict):
 # %% ../nbs/10_cli.ipynb #5034059f
 def _train_saes_bytes(m, sites:list, cfg)->tuple:
     "(bytes of the SAEs train-saes writes, with a checkpoint's copy and Adam's state; bytes of an activation cache)"
-    import torch
-    with torch.no_grad(): _, cache = m.run_with_cache(torch.zeros(1, 2, dtype=torch.long), names_filter=sites)
-    widths = [cache[s].shape[-1] for s in sites]
-    one = sum(4 * (2 * w * cfg.expansion * w + cfg.expansion * w + w) for w in widths)   # float32 weights and biases
+    from mamba_sae.sites import site_widths
+    from mamba_sae.train import sae_bytes
+    widths = list(site_widths(m, sites).values())
+    one = sae_bytes(widths, cfg.expansion)
     return one * (4 if cfg.checkpoint_every else 1), 4 * cfg.tokens * sum(widths)
 
 # %% ../nbs/10_cli.ipynb #185c3cc5
@@ -244,7 +244,7 @@ def cmd_circuit(
     from mamba_sae.load import load_model_and_saes
     from mamba_sae.data import task_dataset
     from mamba_sae.search import run_method
-    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete, remove_ours
+    from mamba_sae.files import check_output_dir, begin_output, mark_complete
     check_output_dir(out, names=CIRCUIT_FILES)   # before the work: writable, none of the user's files in the way
     excl = tuple(int(l) for l in exclude_layers.split(',') if l.strip())
     m, tok, found = load_model_and_saes(model, saes, site, device=resolve_device(device))
@@ -252,8 +252,7 @@ def cmd_circuit(
     run = run_method(m, found, ds, target, method, steps, by, min_frequency, excl, edges, metric, prune, greedy,
                      check, rerank_exact, errors, batch_size, progress)
     from mamba_sae.data import position_labels
-    record_files(out, CIRCUIT_FILES); mark_incomplete(out, 'a circuit run')
-    remove_ours(out, CIRCUIT_FILES[:-1])   # an earlier run's figures that this one may not draw
+    begin_output(out, CIRCUIT_FILES, 'a circuit run')   # an earlier run's figures go; INCOMPLETE until the last
     run.save(out, position_labels(ds, tok), model=model, task=task, seed=seed)
     mark_complete(out)
     print(f"{task} circuit -> {out}"); print('\n'.join('  ' + l for l in run.summary()))
@@ -335,13 +334,12 @@ def cmd_features(
     from mamba_sae.load import load_model_and_saes, text_tokens
     from mamba_sae.features import top_activations
     from mamba_sae.dashboards import save_dashboards, page
-    from mamba_sae.files import check_output_dir, record_files, mark_incomplete, mark_complete, remove_ours
+    from mamba_sae.files import check_output_dir, begin_output, mark_complete
     check_output_dir(out, names=FEATURE_FILES)   # before the work
     m, tok, found = load_model_and_saes(model, saes, device=resolve_device(device))
     feats = _chosen_features(found, circuit, features)
     text = text_tokens(model, tok, corpus, tokens)   # a tensor: one pass per site reads it again
-    out = Path(out); record_files(out, FEATURE_FILES); mark_incomplete(out, 'a features run')
-    remove_ours(out, FEATURE_FILES[:-1])   # an earlier run's dashboards and report
+    out = begin_output(out, FEATURE_FILES, 'a features run')   # an earlier run's dashboards go
     sites = list(dict.fromkeys(f.site for f in feats)) if feats is not None else list(found)
     links = []
     for s in sites:

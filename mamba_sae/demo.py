@@ -224,15 +224,13 @@ def run_demo(out_dir, model_name:str='tiny',
     import matplotlib; matplotlib.use('Agg')
     from tqdm.auto import tqdm
     from mamba_sae.search import check_target
-    from mamba_sae.files import check_output_dir, atomic_write, record_files, mark_incomplete, mark_complete, remove_ours
+    from mamba_sae.files import check_output_dir, atomic_write, begin_output, mark_complete
     check_target(target)   # bad settings and outputs stop the run before any work
     check_positive(n=n, steps=steps, tokens=tokens)
     out, t0, times, sec = check_output_dir(out_dir, names=DEMO_FILES), time.time(), {}, []
     model, tok, saes, in_saes, text = _demo_inputs(model_name, saes_dir, input_saes_dir, corpus,   # all read before
                                                    tokens, resolve_device(device))               # anything is written
-    record_files(out, DEMO_FILES)   # ours from here on: a later run may replace them
-    mark_incomplete(out, 'a demo run')   # removed when report.html is written: until then the folder mixes runs
-    remove_ours(out, [n for n in DEMO_FILES if n != 'INCOMPLETE'])   # an earlier run's files go first
+    begin_output(out, DEMO_FILES, 'a demo run')   # ours from here on; INCOMPLETE until report.html is written
     bar = tqdm(total=6, desc='demo', disable=not progress)
     def done(name):
         times[name] = round(time.time() - t0 - sum(times.values()), 1)

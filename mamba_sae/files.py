@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['MANIFEST', 'INCOMPLETE', 'make_dirs', 'atomic_write', 'check_replaceable', 'recorded', 'is_ours', 'check_output_dir',
-           'record_files', 'remove_ours', 'atomic_dir', 'mark_incomplete', 'mark_complete']
+           'record_files', 'remove_ours', 'atomic_dir', 'mark_incomplete', 'begin_output', 'mark_complete']
 
 # %% ../nbs/00c_files.ipynb #28219518
 def _umask()->int:
@@ -163,6 +163,12 @@ def mark_incomplete(path, what:str)->Path: # what: e.g. 'a demo run'
         f"{what} started {time.strftime('%Y-%m-%d %H:%M:%S')} and has not finished: "
         "files here may come from different runs\n"))
     return path / INCOMPLETE
+
+def begin_output(path, names, what:str)->Path: # names: the entries the command writes; what: e.g. 'a demo run'
+    "Claim `names` in `path` for a multi-file command: record them, mark the folder INCOMPLETE, remove our leftovers"
+    path = Path(path); record_files(path, names); mark_incomplete(path, what)
+    remove_ours(path, [n for n in names if n != INCOMPLETE])   # an earlier run's files that this one may not write
+    return path
 
 def mark_complete(path):
     "Remove the INCOMPLETE marker of `path`: its files are one run's now"

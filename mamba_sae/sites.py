@@ -13,8 +13,8 @@ from fastcore.basics import patch
 from .hooks import get_act_name, unknown_name_msg
 
 # %% auto #0
-__all__ = ['SITE_KINDS', 'site', 'layer_of', 'hook_of', 'site_label', 'sort_sites', 'layer_sites', 'check_sites', 'check_saes',
-           'parse_sites', 'Edge', 'layer_edges', 'stream_parts', 'Feature', 'as_node']
+__all__ = ['SITE_KINDS', 'site', 'layer_of', 'hook_of', 'site_label', 'sort_sites', 'layer_sites', 'check_sites', 'site_widths',
+           'check_saes', 'parse_sites', 'Edge', 'layer_edges', 'stream_parts', 'Feature', 'as_node']
 
 # %% ../nbs/00b_sites.ipynb #d6049591
 SITE_KINDS = dict(input='hook_resid_pre', output='hook_out_proj')
@@ -78,6 +78,12 @@ def check_sites(model, sites)->list[str]:
     return sites
 
 # %% ../nbs/00b_sites.ipynb #1d188d35
+def site_widths(model, sites:list)->dict:
+    "{site: width} of the hooks `sites` of `model`, read off one two-token run"
+    ids = torch.zeros(1, 2, dtype=torch.long, device=next(model.parameters()).device)
+    with torch.no_grad(): _, cache = model.run_with_cache(ids, names_filter=list(sites))
+    return {s: cache[s].shape[-1] for s in sites}
+
 def check_saes(model, saes:dict):
     "Check that each SAE of {site: SAE} reads a hook of `model` whose width equals its `d_in`"
     if not isinstance(saes, dict):
@@ -87,10 +93,9 @@ def check_saes(model, saes:dict):
             raise TypeError(f"saes[{s!r}] is a {type(sae).__name__}, not an SAE (a TopKSAE, or one "
                             "with its d_in, encode and decode)")
     check_sites(model, list(saes))
-    ids = torch.zeros(1, 2, dtype=torch.long)
-    with torch.no_grad(): _, cache = model.run_with_cache(ids, names_filter=list(saes))
+    widths = site_widths(model, list(saes))
     for s, sae in saes.items():
-        width = cache[s].shape[-1]
+        width = widths[s]
         if width != sae.d_in:
             raise ValueError(f"the SAE for {s} has d_in={sae.d_in}, "
                              f"but {s} has {width} features in this model")

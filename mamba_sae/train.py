@@ -17,13 +17,13 @@ from fastcore.basics import patch
 from .files import atomic_write, atomic_dir, is_ours, check_output_dir, record_files, make_dirs, recorded
 from .hooks import check_positive
 from .sae import TopKSAE, geometric_median
-from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes
+from .sites import SITE_KINDS, layer_of, layer_sites, check_sites, check_saes, site_widths
 from .model import process_group
 from .data import special_token_ids, token_sequences
 
 # %% auto #0
 __all__ = ['TrainConfig', 'site_activations', 'ActivationBuffer', 'save_checkpoint', 'latest_checkpoint', 'available_memory',
-           'train_saes']
+           'sae_bytes', 'train_saes']
 
 # %% ../nbs/05_train.ipynb #5613fe6e
 @dataclass
@@ -371,13 +371,16 @@ def available_memory(device)->int|None:
         except OSError: pass
     return None
 
+def sae_bytes(widths:list, expansion:int)->int:
+    "Bytes of float32 top-k SAEs (both matrices and both biases) on sites of these widths"
+    return sum(4 * (2 * w * expansion * w + expansion * w + w) for w in widths)
+
 def _check_memory(model, sites:list, corpus, cfg:TrainConfig, dev):
     "Refuse, before any work, a run whose SAEs (weights, gradients, Adam's two moments) and buffer cannot fit on `dev`"
     free = available_memory(dev)
     if free is None: return
-    with torch.no_grad(): _, c = model.run_with_cache(torch.zeros(1, 2, dtype=torch.long, device=dev), names_filter=sites)
-    widths = [c[s].shape[-1] for s in sites]
-    saes = sum(16 * (2 * w * cfg.expansion * w + cfg.expansion * w + w) for w in widths)   # float32 ×4 copies
+    widths = list(site_widths(model, sites).values())
+    saes = 4 * sae_bytes(widths, cfg.expansion)   # weights, gradients and Adam's two moments
     seq = corpus.shape[-1] if isinstance(corpus, torch.Tensor) and corpus.dim() == 2 else 0
     buf = 4 * cfg.buffer_seqs * seq * sum(widths)
     if saes + buf > free:
@@ -441,7 +444,7 @@ def _write_outputs(out, sites:list, saes:dict, log:list, config:dict, metrics:st
     atomic_write(out / 'train_config.json', lambda t: Path(t).write_text(json.dumps(config, indent=1)))
 
 # %% ../nbs/05_train.ipynb #271439df
-def _claim_output(out, sites:list, world:int, split:bool, resume:bool, rank:int):
+def _claim_output(out, sites:list, world:int, split:bool, rank:int):
     "Before training: `out` is writable, holds no file of the user's under a name the run writes, and no finished run"
     ranks = range(world) if split else [None]
     names = [*sites, 'train_config.json', 'evals.json',
@@ -482,7 +485,7 @@ def train_saes(model,
     if resume not in (True, False, 'auto'): raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     if resume == 'auto': resume = out is not None and latest_checkpoint(out, ck_dir) is not None
     if not resume: _check_memory(model, sites, corpus, cfg, dev)   # before the work (a resumed run fitted once)
-    if out is not None: _claim_output(out, all_sites, world, split, resume, rank)
+    if out is not None: _claim_output(out, all_sites, world, split, rank)
     if resume: state = _resume_state(out, ck_dir, sites, cfg, name, dev)
     saes, opts, since, scales, log, step, pos = state
     buf = _activation_buffer(model, sites, corpus, cfg, rank, world, split, dp)
